@@ -1,0 +1,83 @@
+"""Accrual: purchases over HTTP from POS and web shops, and from partners through the
+``purchase-events`` queue. Both paths call the same use case, exactly once per transaction id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from loyalty import runtime
+from loyalty.api.purchases import PurchaseEvent, PurchaseRequest, RefundRequest
+from loyalty.clock import utcnow
+from loyalty.config import CoreConfig
+from loyalty.errors import InvalidRequest
+from loyalty.http.app import create_app
+from loyalty.http.auth import merchant_key
+from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
+from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.queues import QueueConsumer
+from loyalty.services import accrual
+from pydantic import ValidationError
+
+
+class AccrueConfig(CoreConfig):
+    purchase_events_dlq_url: str
+    purchase_events_max_receive_count: int = 5
+
+
+CONFIG = AccrueConfig.from_env()
+runtime.bootstrap(CONFIG)
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/v1/purchases", methods=["POST"], authorizer=merchant_key)
+def post_purchase() -> object:
+    request = bp.parse(PurchaseRequest)
+    result, replayed = accrual.accrue(bp.merchant_id(), request, utcnow(), runtime.current().cipher())
+    metrics.add_metric(name="PointsEarned", unit="Count", value=result.points_earned)
+    return idempotent_reply(201, result, replayed)
+
+
+@bp.route("/v1/purchases/{transaction_id}/refunds", methods=["POST"], authorizer=merchant_key)
+def post_refund(transaction_id: str) -> object:
+    request = bp.parse(RefundRequest)
+    result, replayed = accrual.refund(bp.merchant_id(), transaction_id, request, utcnow())
+    return idempotent_reply(201, result, replayed)
+
+
+app = create_app("accrue", bp)
+
+
+def apply_purchase_event(record: SQSRecord) -> None:
+    try:
+        event = PurchaseEvent.model_validate_json(record.body)
+    except ValidationError as exc:
+        raise InvalidRequest("purchase event is invalid", details=validation_details(exc)) from exc
+    request = PurchaseRequest.model_validate(event.model_dump(exclude={"merchant_id"}))
+    result, replayed = accrual.accrue(event.merchant_id, request, utcnow(), runtime.current().cipher())
+    logger.info(
+        "purchase event applied",
+        extra={
+            "merchant_id": event.merchant_id,
+            "transaction_id": event.transaction_id,
+            "points": result.points_earned,
+            "replayed": replayed,
+        },
+    )
+
+
+purchase_events = QueueConsumer(
+    "PurchaseEvents",
+    apply_purchase_event,
+    dlq_url=CONFIG.purchase_events_dlq_url,
+    max_receive_count=CONFIG.purchase_events_max_receive_count,
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handle_purchase_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return purchase_events(event, context)

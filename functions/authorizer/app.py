@@ -1,0 +1,13 @@
+"""The API Gateway Lambda authorizers (TOKEN): each handler is a Chalice authorizer object from the
+shared layer, the same one Chalice's local server runs."""
+
+from __future__ import annotations
+
+from loyalty import runtime
+from loyalty.config import CoreConfig
+from loyalty.http.auth import admin_token, merchant_key
+
+CONFIG = CoreConfig.from_env()
+runtime.bootstrap(CONFIG)
+
+__all__ = ["admin_token", "merchant_key"]

@@ -1,0 +1,35 @@
+"""The merchant's program configuration: read it, change it (each change is a new version)."""
+
+from __future__ import annotations
+
+from loyalty import runtime
+from loyalty.api.merchants import ProgramView, UpdateProgramRequest
+from loyalty.clock import utcnow
+from loyalty.config import CoreConfig
+from loyalty.http.app import create_app
+from loyalty.http.auth import merchant_key
+from loyalty.http.blueprint import ApiBlueprint, reply
+from loyalty.services import merchants
+
+CONFIG = CoreConfig.from_env()
+runtime.bootstrap(CONFIG)
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/v1/program", methods=["GET"], authorizer=merchant_key)
+def get_program() -> object:
+    current = merchants.programs.get(bp.merchant_id())
+    return reply(200, ProgramView(version=current.version, program=current.program))
+
+
+@bp.route("/v1/program", methods=["PUT"], authorizer=merchant_key)
+def put_program() -> object:
+    request = bp.parse(UpdateProgramRequest)
+    updated = merchants.update_program(
+        bp.merchant_id(), request.program, utcnow(), expected_version=request.expected_version
+    )
+    return reply(200, ProgramView(version=updated.version, program=updated.program))
+
+
+app = create_app("program", bp)

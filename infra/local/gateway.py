@@ -1,0 +1,111 @@
+"""Chalice's local server, made to behave like our API Gateway configuration.
+
+Chalice's local gateway always reads the ``Authorization`` header and answers auth failures in
+API Gateway's default shapes. Our template configures each authorizer's header (X-Api-Key for
+merchants) and GatewayResponses with our error shape, so the local gateway does the same: it
+reads the header the authorizer was registered with, and answers 401/403/404/413 as
+template.yaml's GatewayResponses do.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Chalice, ChaliceAuthorizer
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    ForbiddenError,
+    LambdaContext,
+    LocalChalice,
+    LocalDevServer,
+    LocalGateway,
+    LocalGatewayAuthorizer,
+    LocalGatewayException,
+    NotAuthorizedError,
+)
+from loyalty.http.errors import error_body
+
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+class PayloadTooLargeError(LocalGatewayException):
+    CODE = 413
+
+
+class NoRouteError(LocalGatewayException):
+    CODE = 404
+
+
+def _body(code: str, message: str) -> bytes:
+    return json.dumps(error_body(code, message)).encode()
+
+
+def _unauthorized() -> NotAuthorizedError:
+    return NotAuthorizedError(
+        {"Content-Type": "application/json"}, _body("unauthorized", "missing or invalid credentials")
+    )
+
+
+class LoyaltyGatewayAuthorizer(LocalGatewayAuthorizer):
+    def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
+        try:
+            return super().authorize(raw_path, lambda_event, lambda_context)
+        except ForbiddenError as exc:
+            raise ForbiddenError(
+                {"Content-Type": "application/json"}, _body("forbidden", "these credentials may not do this")
+            ) from exc
+        except LocalGatewayException:
+            raise
+        except Exception as exc:
+            # API Gateway answers 401 when the authorizer fails with "Unauthorized".
+            raise _unauthorized() from exc
+
+    def _prepare_authorizer_event(self, arn: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
+        route = self._route_for_event(lambda_event)
+        authorizer = route.authorizer if route is not None else None
+        header = "authorization"
+        if isinstance(authorizer, ChaliceAuthorizer) and authorizer.config is not None:
+            header = (authorizer.config.header or "Authorization").lower()
+        token = (lambda_event.get("headers") or {}).get(header)
+        if not token:
+            raise _unauthorized()
+        event = dict(lambda_event)
+        event.update({"type": "TOKEN", "authorizationToken": token, "methodArn": arn})
+        return event
+
+
+class LoyaltyGateway(LocalGateway):
+    def __init__(self, app_object: Chalice, config: Config) -> None:
+        super().__init__(app_object, config)
+        self._authorizer = LoyaltyGatewayAuthorizer(app_object)
+
+    def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        if body is not None and len(body) > MAX_REQUEST_BYTES:
+            raise PayloadTooLargeError(
+                {"Content-Type": "application/json"}, _body("payload_too_large", "request body too large")
+            )
+        try:
+            self.event_converter.create_lambda_event(method, path, headers, body)
+        except ValueError as exc:
+            raise NoRouteError({"Content-Type": "application/json"}, _body("not_found", "no such route")) from exc
+        return super().handle_request(method, path, headers, body)
+
+
+class LoyaltyRequestHandler(ChaliceRequestHandler):
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
+        self.local_gateway = LoyaltyGateway(app_object, config)
+        super(ChaliceRequestHandler, self).__init__(request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the access log would print paths with phone numbers in query strings
+
+
+def create_server(app: Chalice, host: str, port: int) -> LocalDevServer:
+    """Like chalice.local.create_local_server, with our gateway and a thread per request."""
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30)
+    return LocalDevServer(app, config, host, port, handler_cls=LoyaltyRequestHandler)

@@ -1,0 +1,33 @@
+"""The dev inbox: every SMS, push and email the system sent, read back from the embedded moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.local.provision import ACCOUNT_ID
+
+
+def sent_messages(region: str) -> list[dict[str, Any]]:
+    from moto.sesv2.models import sesv2_backends
+    from moto.sns.models import sns_backends
+
+    messages: list[dict[str, Any]] = []
+    sns = sns_backends[ACCOUNT_ID][region]
+    for message_id, (phone, text) in dict(sns.sms_messages).items():
+        messages.append({"channel": "sms", "id": message_id, "to": phone, "text": text})
+    for arn, endpoint in dict(sns.platform_endpoints).items():
+        for message_id, text in dict(endpoint.messages).items():
+            messages.append({"channel": "push", "id": message_id, "to": arn, "text": text})
+    ses = sesv2_backends[ACCOUNT_ID][region].core_backend
+    for message in list(ses.sent_messages):
+        body = getattr(message, "body", None) or getattr(message, "raw_data", "")
+        messages.append(
+            {
+                "channel": "email",
+                "id": message.id,
+                "to": ", ".join(getattr(message, "destinations", {}).get("ToAddresses", [])),
+                "subject": getattr(message, "subject", None),
+                "text": body,
+            }
+        )
+    return messages

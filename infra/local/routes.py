@@ -1,0 +1,53 @@
+"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Response
+from loyalty.clock import parse_instant
+from loyalty.errors import InvalidRequest, NotFound
+from loyalty.http.blueprint import ApiBlueprint, reply
+
+from infra.local.inbox import sent_messages
+from infra.local.provision import REGION
+
+if TYPE_CHECKING:
+    from infra.local.stack import LocalStack
+
+
+def local_blueprint(stack: LocalStack) -> ApiBlueprint:
+    bp = ApiBlueprint(__name__)
+
+    @bp.route("/health", methods=["GET"])
+    def health() -> Response:
+        report = stack.health()
+        return reply(200 if report["status"] == "ok" else 503, report)
+
+    @bp.route("/_local/inbox", methods=["GET"])
+    def inbox() -> Response:
+        messages = sent_messages(REGION)
+        channel, to = bp.query("channel"), bp.query("to")
+        selected = [
+            m for m in messages if (channel is None or m["channel"] == channel) and (to is None or m["to"] == to)
+        ]
+        return reply(200, {"messages": selected, "count": len(selected)})
+
+    @bp.route(
+        "/_local/jobs/{name}",
+        methods=["POST"],
+        content_types=["application/json", "text/plain", "application/x-www-form-urlencoded"],
+    )
+    def run_job(name: str) -> Response:
+        raw_now = bp.query("now")
+        now = parse_instant(raw_now, field="now") if raw_now else None
+        try:
+            result: Any = stack.run_job(name, now)
+        except KeyError as exc:
+            jobs = sorted(stack.scheduler.jobs) if stack.scheduler else []
+            raise NotFound(f"no job {name!r}; jobs: {', '.join(jobs)}", code="unknown_job") from exc
+        if result is not None and not isinstance(result, dict):
+            raise InvalidRequest("job returned an unexpected result")
+        return reply(200, {"job": name, "now": now.isoformat() if now else None, "result": result})
+
+    return bp

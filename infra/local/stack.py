@@ -1,0 +1,225 @@
+"""The whole system on one machine: moto as AWS, the API on Chalice's local server, queue and
+stream pollers, the scheduler, and local-only routes. Same handlers as in Lambda; only endpoints
+differ.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+from chalice.app import Blueprint, Chalice
+from moto.server import ThreadedMotoServer
+
+from infra.local.pollers import Poller, SqsPoller, StreamPoller
+from infra.local.provision import REGION, FunctionSpec, Stack, provision
+from infra.local.scheduler import Job, Scheduler, rate_seconds
+
+
+@dataclass
+class LocalSettings:
+    api_port: int = 8000
+    aws_port: int = 5000
+    host: str = "127.0.0.1"
+    admin_token: str = "local-admin-token"  # noqa: S105 - the documented local default
+    queue_visibility_timeout: int = 5
+    run_schedules: bool = True
+    log_level: str = "WARNING"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> LocalSettings:
+        return cls(
+            api_port=int(os.environ.get("LOYALTY_PORT", "8000")),
+            aws_port=int(os.environ.get("LOYALTY_AWS_PORT", "5000")),
+            admin_token=os.environ.get("LOYALTY_ADMIN_TOKEN", "local-admin-token"),
+            queue_visibility_timeout=int(os.environ.get("LOYALTY_QUEUE_VISIBILITY_SECONDS", "5")),
+            run_schedules=os.environ.get("LOYALTY_RUN_SCHEDULES", "1") != "0",
+            log_level=os.environ.get("LOYALTY_LOG_LEVEL", "WARNING"),
+        )
+
+
+def aws_environment(endpoint: str, log_level: str) -> dict[str, str]:
+    """Point every AWS SDK call of this process at the embedded moto."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": log_level,
+        "POWERTOOLS_DEV": "false",
+    }
+
+
+def _import_function(spec: FunctionSpec) -> ModuleType:
+    return importlib.import_module(spec.module)
+
+
+class LocalStack:
+    def __init__(self, settings: LocalSettings) -> None:
+        self.settings = settings
+        self.moto: ThreadedMotoServer | None = None
+        self.aws_endpoint = ""
+        self.api_url = ""
+        self.stack: Stack | None = None
+        self.app: Chalice | None = None
+        self.pollers: list[Poller] = []
+        self.scheduler: Scheduler | None = None
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+
+    # ---- start ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._start_moto()
+        session = boto3.session.Session(region_name=REGION)
+        self.stack = provision(
+            session,
+            parameters={"NamePrefix": ""},
+            secret_values={"AdminSecret": {"admin_token": self.settings.admin_token}},
+            queue_visibility_timeout=self.settings.queue_visibility_timeout,
+        )
+        os.environ.update(self.stack.environment())
+        os.environ.update(self.settings.extra_env)
+        modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
+        self.app = self._compose_app(modules)
+        self._start_api()
+        self._start_pollers(session, modules)
+        self.scheduler = Scheduler(self._jobs(modules))
+        if self.settings.run_schedules:
+            self.scheduler.start()
+
+    def _start_moto(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        self.moto = ThreadedMotoServer(ip_address=self.settings.host, port=self.settings.aws_port, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.aws_endpoint = f"http://{host}:{port}"
+        os.environ.update(aws_environment(self.aws_endpoint, self.settings.log_level))
+
+    def _compose_app(self, modules: dict[str, ModuleType]) -> Chalice:
+        from loyalty.http.app import create_app
+
+        from infra.local.routes import local_blueprint
+
+        assert self.stack is not None
+        blueprints: list[Blueprint] = []
+        seen: set[str] = set()
+        for name, spec in self.stack.functions.items():
+            if spec.events_of_type("Api") and spec.module not in seen:
+                seen.add(spec.module)
+                blueprints.append(modules[name].bp)
+        return create_app("loyalty-local", *blueprints, local_blueprint(self))
+
+    def _start_api(self) -> None:
+        from infra.local.gateway import create_server
+
+        assert self.app is not None
+        self._server = create_server(self.app, self.settings.host, self.settings.api_port)
+        host, port = self._server.server.server_address[:2]
+        self.api_url = f"http://{host}:{port}"
+        self._server_thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)
+        self._server_thread.start()
+
+    def _start_pollers(self, session: boto3.session.Session, modules: dict[str, ModuleType]) -> None:
+        assert self.stack is not None
+        sqs, streams = session.client("sqs"), session.client("dynamodbstreams")
+        for name, spec in self.stack.functions.items():
+            handler = getattr(modules[name], spec.handler)
+            for event_name, props in spec.events_of_type("SQS").items():
+                queue_id = props["Queue"]["Fn::GetAtt"][0]
+                self.pollers.append(
+                    SqsPoller(
+                        f"{name}.{event_name}",
+                        sqs,
+                        self.stack.queue_url(queue_id),
+                        self.stack.attributes[(queue_id, "Arn")],
+                        handler,
+                        int(props.get("BatchSize", 10)),
+                        spec.timeout,
+                        REGION,
+                    )
+                )
+            for event_name, props in spec.events_of_type("DynamoDB").items():
+                table_id = props["Stream"]["Fn::GetAtt"][0]
+                self.pollers.append(
+                    StreamPoller(
+                        f"{name}.{event_name}",
+                        streams,
+                        self.stack.attributes[(table_id, "StreamArn")],
+                        handler,
+                        int(props.get("BatchSize", 100)),
+                        spec.timeout,
+                        REGION,
+                    )
+                )
+        for poller in self.pollers:
+            poller.start()
+
+    def _jobs(self, modules: dict[str, ModuleType]) -> dict[str, Job]:
+        from infra.local.provision import Resolver
+
+        assert self.stack is not None
+        resolver = Resolver(self.stack)
+        jobs: dict[str, Job] = {}
+        for name, spec in self.stack.functions.items():
+            for event_name, props in spec.events_of_type("Schedule").items():
+                job_name = str(resolver.resolve(props.get("Name", event_name)))
+                jobs[job_name] = Job(
+                    job_name,
+                    getattr(modules[name], spec.handler),
+                    rate_seconds(str(props["Schedule"])),
+                    spec.timeout,
+                    REGION,
+                )
+        return jobs
+
+    # ---- use -----------------------------------------------------------------------------
+    def run_job(self, name: str, now: datetime | None = None) -> Any:
+        if self.scheduler is None or name not in self.scheduler.jobs:
+            raise KeyError(name)
+        return self.scheduler.run_job(name, now)
+
+    def health(self) -> dict[str, Any]:
+        problems: list[str] = []
+        try:
+            boto3.session.Session(region_name=REGION).client("dynamodb").list_tables(Limit=1)
+        except Exception as exc:
+            problems.append(f"aws: {type(exc).__name__}")
+        for poller in self.pollers:
+            if not poller.is_alive():
+                problems.append(f"{poller.name}: stopped")
+            elif poller.last_error:
+                problems.append(f"{poller.name}: {poller.last_error}")
+        return {
+            "status": "ok" if not problems else "degraded",
+            "problems": problems,
+            "pollers": {
+                poller.name: {"alive": poller.is_alive(), "batches": poller.batches} for poller in self.pollers
+            },
+            "jobs": sorted(self.scheduler.jobs) if self.scheduler else [],
+        }
+
+    # ---- stop ----------------------------------------------------------------------------
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._server is not None:
+            self._server.server.shutdown()
+            self._server.server.server_close()
+        for poller in self.pollers:
+            poller.join(timeout=3)
+        if self.moto is not None:
+            self.moto.stop()

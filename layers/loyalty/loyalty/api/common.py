@@ -1,0 +1,36 @@
+"""Shared pieces of the contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+Kopecks = Annotated[int, Field(ge=0, le=100_000_000_00, description="money in kopecks")]
+Points = Annotated[int, Field(ge=0, le=1_000_000_000)]
+MemberId = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^mbr_[0-9a-z]+$")]
+
+
+class Request(BaseModel):
+    """Request bodies reject unknown fields: a typo is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(Reply):
+    code: str = Field(examples=["validation_error"])
+    message: str
+    details: Any | None = None
+
+
+class ErrorResponse(Reply):
+    error: ErrorBody
+
+
+class Page(Reply):
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")

@@ -1,0 +1,45 @@
+"""Members: enrollment and what the POS or app sees of a member."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from loyalty.api.common import Reply, Request
+
+Language = Literal["ru", "en"]
+
+
+class EnrollRequest(Request):
+    phone: str = Field(min_length=5, max_length=32, examples=["+79161234567"])
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    email: str | None = Field(default=None, max_length=254)
+    birthday: date | None = None
+    language: Language = "ru"
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Moscow"])
+    card_number: Annotated[str, Field(pattern=r"^[0-9]{8,19}$")] | None = Field(
+        default=None, description="a physical card to link; a virtual card is issued when absent"
+    )
+    channel: Literal["pos", "app", "web", "partner"] = "pos"
+
+
+class MemberView(Reply):
+    member_id: str
+    card_number: str
+    phone: str = Field(description="masked, e.g. +7916*****67")
+    name: str | None = None
+    email: str | None = Field(default=None, description="masked")
+    birthday: date | None = None
+    language: Language = "ru"
+    status: str
+    tier: str | None = None
+    balance: int = Field(description="all points, including those still in the return window")
+    spendable: int = Field(description="points that can be spent now")
+    pending: int = Field(description="points still in the return window")
+    created_at: datetime
+
+
+class MemberList(Reply):
+    members: list[MemberView]

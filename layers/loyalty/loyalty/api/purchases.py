@@ -1,0 +1,97 @@
+"""Purchases (accrual) and refunds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from loyalty.api.common import ClientId, Kopecks, Reply, Request
+
+
+class MemberRef(Request):
+    """Exactly one of these names the member: the app's id, a scanned card, or a phone typed at the till."""
+
+    member_id: str | None = Field(default=None, max_length=40)
+    card_number: str | None = Field(default=None, pattern=r"^[0-9]{8,19}$")
+    phone: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MemberRef:
+        given = [v for v in (self.member_id, self.card_number, self.phone) if v]
+        if len(given) != 1:
+            raise ValueError("identify the member by exactly one of member_id, card_number, phone")
+        return self
+
+
+class PurchaseLine(Request):
+    amount_kopecks: Kopecks
+    category: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    sku: str | None = Field(default=None, max_length=64)
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    reward: bool = Field(default=False, description="paid with points or a coupon: earns nothing")
+
+
+class PurchaseRequest(MemberRef):
+    transaction_id: ClientId = Field(description="the POS or shop's id; a purchase is applied once per id")
+    amount_kopecks: Kopecks = Field(description="what the shopper paid, after discounts")
+    occurred_at: datetime | None = Field(default=None, description="when the purchase happened; now if absent")
+    lines: list[PurchaseLine] | None = Field(default=None, max_length=500)
+    store_id: str | None = Field(default=None, max_length=64)
+    channel: Literal["pos", "web", "app", "partner"] = "pos"
+
+    @model_validator(mode="after")
+    def _lines_add_up(self) -> PurchaseRequest:
+        if self.lines and sum(line.amount_kopecks for line in self.lines) != self.amount_kopecks:
+            raise ValueError("lines must add up to amount_kopecks")
+        return self
+
+
+class RuleAwardView(Reply):
+    rule: str = Field(examples=["base", "category:coffee", "tier:gold", "promotion:black-friday"])
+    points: int
+
+
+class LotView(Reply):
+    expires_on: date | None
+    available_on: date | None
+
+
+class PurchaseResult(Reply):
+    transaction_id: str
+    member_id: str
+    points_earned: int
+    breakdown: list[RuleAwardView]
+    reason: str | None = Field(default=None, description="why nothing was earned, if nothing was")
+    lot: LotView | None = None
+    program_version: int
+    balance: int
+    spendable: int
+    pending: int
+
+
+class RefundRequest(Request):
+    refund_id: ClientId = Field(description="a refund is applied once per id")
+    amount_kopecks: Kopecks = Field(gt=0)
+    occurred_at: datetime | None = None
+
+
+class RefundResult(Reply):
+    transaction_id: str
+    refund_id: str
+    member_id: str
+    points_clawed_back: int
+    debt_added: int = Field(description="points already spent that the member now owes (balance goes negative)")
+    refunded_kopecks_total: int
+    balance: int
+    spendable: int
+
+
+class PurchaseEvent(PurchaseRequest):
+    """A partner system's purchase on the ``purchase-events`` queue: a purchase plus its merchant.
+
+    The queue is reachable only with IAM permission granted per partner, so the message is trusted
+    to name its merchant; the merchant must exist."""
+
+    merchant_id: str = Field(min_length=5, max_length=40, pattern=r"^mch_[0-9a-z]+$")

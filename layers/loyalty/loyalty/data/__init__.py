@@ -1,0 +1,1 @@
+"""Data access: PynamoDB models and small repositories over them. No domain rules here."""

@@ -1,0 +1,219 @@
+"""PynamoDB models. Every table has a string ``pk`` and ``sk``; several item types share a table.
+
+Table names are bound at cold start from the function's configuration (``bind_tables``), so that
+template.yaml stays the one place that names resources.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from loyalty.config import TableNames
+
+
+class _Base(Model):
+    table_env: ClassVar[str] = ""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+# ---- merchants table -----------------------------------------------------------------------
+class MerchantItem(_Base):
+    """pk = merchant id, sk = 'PROFILE'. Carries the current program inline (one read)."""
+
+    table_env = "merchants_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    created_at = UTCDateTimeAttribute()
+    program = JSONAttribute()
+    program_version = NumberAttribute(default=1)
+    settings = JSONAttribute(default=dict)
+
+
+class ProgramVersionItem(_Base):
+    """pk = merchant id, sk = 'PROGRAM#000001': the history of program versions."""
+
+    table_env = "merchants_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    program = JSONAttribute()
+    version = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ApiKeyItem(_Base):
+    """pk = 'APIKEY#<sha256 of the key>', sk = 'APIKEY'. The key itself is never stored."""
+
+    table_env = "merchants_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    label = UnicodeAttribute(default="default")
+    status = UnicodeAttribute(default="active")
+    created_at = UTCDateTimeAttribute()
+
+
+# ---- members table -------------------------------------------------------------------------
+class MemberItem(_Base):
+    """pk = '<merchant id>#<member id>', sk = 'MEMBER'. Personal data only as ciphertext."""
+
+    table_env = "members_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    phone_enc = UnicodeAttribute()
+    phone_hash = UnicodeAttribute()
+    name_enc = UnicodeAttribute(null=True)
+    email_enc = UnicodeAttribute(null=True)
+    card_number = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    language = UnicodeAttribute(default="ru")
+    timezone = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD; not secret, needed for the birthday index
+    tier = UnicodeAttribute(null=True)
+    # the wallet: lots by bucket key, debt, and the balance they add up to
+    lots = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    debt = NumberAttribute(default=0)
+    balance = NumberAttribute(default=0)
+    # running totals (never decrease except by refunds)
+    earned_total = NumberAttribute(default=0)
+    spent_total = NumberAttribute(default=0)
+    purchases_count = NumberAttribute(default=0)
+    spend_total_kopecks = NumberAttribute(default=0)
+    last_purchase_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=0)  # optimistic concurrency: every write bumps it
+
+
+class LookupItem(_Base):
+    """pk = 'PHONE#<merchant>#<hmac>' or 'CARD#<merchant>#<number>', sk = 'LOOKUP' -> member.
+
+    Written in the same transaction as the member, with attribute_not_exists: uniqueness per merchant.
+    """
+
+    table_env = "members_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    member_id = UnicodeAttribute()
+
+
+# ---- ledger table --------------------------------------------------------------------------
+class LedgerEntryItem(_Base):
+    """pk = '<merchant id>#<member id>', sk = '<ISO time>#<entry id>'. Immutable once written."""
+
+    table_env = "ledger_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    entry_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    points = NumberAttribute()
+    balance_after = NumberAttribute()
+    operation = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    lot_key = UnicodeAttribute(null=True)
+    lot_points = NumberAttribute(null=True)
+    allocation = JSONAttribute(null=True)
+    details = JSONAttribute(default=dict)
+
+
+# ---- operations table ----------------------------------------------------------------------
+class OperationItem(_Base):
+    """The record that makes an operation happen once: pk = '<merchant>#<kind>#<client id>',
+    sk = 'OP'. Created in the same transaction as the ledger entry it causes."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    kind = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    member_key = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    status = UnicodeAttribute(default="done")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+    response = JSONAttribute(default=dict)
+    state = JSONAttribute(default=dict)  # what later operations need (refunded so far, allocation, ...)
+    version = NumberAttribute(default=0)
+
+
+ALL_MODELS: tuple[type[_Base], ...] = (
+    MerchantItem,
+    ProgramVersionItem,
+    ApiKeyItem,
+    MemberItem,
+    LookupItem,
+    LedgerEntryItem,
+    OperationItem,
+)
+
+
+def bind_tables(tables: TableNames) -> None:
+    for model in ALL_MODELS:
+        model.Meta.table_name = getattr(tables, model.table_env)
+        model._connection = None  # PynamoDB caches the connection with the old name
+
+
+def as_plain_map(value: Any) -> dict[str, Any]:
+    """A raw MapAttribute read back from DynamoDB as a plain dict of Python values."""
+    if isinstance(value, MapAttribute):
+        return dict(value.as_dict())  # type: ignore[no-untyped-call]
+    return dict(value or {})
+
+
+class ExpiryQueueItem(_Base):
+    """pk = 'EXPQ#<expiry date>#<shard>', sk = '<merchant>#<member>': a member with a bucket that
+    expires on that date. The expiry job queries these (no scan) and deletes each when done."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+
+class HoldQueueItem(_Base):
+    """pk = 'HOLDQ#<hour of expiry>', sk = '<expiry time>#<merchant>#<redemption id>': an open
+    hold. Confirm and cancel delete it; the hold-release job lapses what is left."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    redemption_id = UnicodeAttribute()
+
+
+ALL_MODELS += (ExpiryQueueItem, HoldQueueItem)

@@ -1,0 +1,122 @@
+"""A merchant's loyalty program: how purchases earn, how points are spent, when they expire.
+
+The program is validated on save and versioned: each save is a new version, and a purchase is
+priced by the version current when it is accrued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+Category = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+# Decimals are exact in the domain and plain JSON numbers on the wire.
+AsNumber = PlainSerializer(float, return_type=float, when_used="json")
+Multiplier = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3), AsNumber]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2), AsNumber]
+
+
+class Mode(StrEnum):
+    POINTS = "points"  # purchases earn points; points pay part of a check or buy rewards
+    CASHBACK = "cashback"  # purchases earn roubles (the balance is in kopecks)
+    DISCOUNT = "discount"  # no balance: a fixed discount returned with every quote
+
+
+class Rounding(StrEnum):
+    FLOOR = "floor"
+    HALF_UP = "half_up"
+    CEIL = "ceil"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EarnRate(_Strict):
+    """``points`` for every ``per_roubles`` paid, e.g. 1 point per 100 roubles."""
+
+    points: int = Field(default=1, ge=0, le=10_000)
+    per_roubles: int = Field(default=100, ge=1, le=1_000_000)
+
+
+class PromotionKind(StrEnum):
+    MULTIPLIER = "multiplier"
+    FIXED_BONUS = "fixed_bonus"
+
+
+class Promotion(_Strict):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    name: str = Field(min_length=1, max_length=120)
+    kind: PromotionKind
+    starts_at: datetime
+    ends_at: datetime
+    multiplier: Multiplier | None = None
+    bonus_points: int | None = Field(default=None, ge=1, le=1_000_000)
+    categories: list[Category] | None = None
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] | None = Field(
+        default=None, description="ISO weekdays (1 = Monday) in the merchant's time zone"
+    )
+    min_check_kopecks: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.kind is PromotionKind.MULTIPLIER and self.multiplier is None:
+            raise ValueError("a multiplier promotion needs 'multiplier'")
+        if self.kind is PromotionKind.FIXED_BONUS and self.bonus_points is None:
+            raise ValueError("a fixed_bonus promotion needs 'bonus_points'")
+        return self
+
+
+class Program(_Strict):
+    """What a merchant configures. Money in kopecks; rates as documented per field."""
+
+    mode: Mode = Mode.POINTS
+    earn_rate: EarnRate = EarnRate()
+    cashback_percent: Percent = Decimal(0)
+    rounding: Rounding = Rounding.FLOOR
+    min_check_kopecks: int = Field(default=0, ge=0)
+    category_multipliers: dict[Category, Multiplier] = Field(default_factory=dict)
+    excluded_categories: list[Category] = Field(default_factory=list)
+    promotions: list[Promotion] = Field(default_factory=list, max_length=50)
+    point_value_kopecks: int = Field(default=100, ge=1, le=100_000, description="what one point pays")
+    redemption_cap_percent: int = Field(default=30, ge=0, le=100)
+    min_redemption_points: int = Field(default=1, ge=1)
+    discount_percent: int = Field(default=0, ge=0, le=100, description="discount-card mode only")
+    expiry_months: int | None = Field(default=12, ge=1, le=120, description="null: never expire")
+    pending_days: int = Field(default=0, ge=0, le=90, description="return window before points count")
+    hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    timezone: str = Field(default="Europe/Moscow", max_length=64)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
+        overlap = set(self.excluded_categories) & set(self.category_multipliers)
+        if overlap:
+            raise ValueError(f"categories both excluded and multiplied: {sorted(overlap)}")
+        ids = [promotion.id for promotion in self.promotions]
+        if len(ids) != len(set(ids)):
+            raise ValueError("promotion ids must be unique")
+        if self.mode is Mode.CASHBACK and self.cashback_percent <= 0:
+            raise ValueError("cashback mode needs cashback_percent > 0")
+        if self.mode is Mode.DISCOUNT and self.discount_percent <= 0:
+            raise ValueError("discount mode needs discount_percent > 0")
+        return self
+
+    @property
+    def unit_value_kopecks(self) -> int:
+        """In cashback mode the balance is kept in kopecks."""
+        return 1 if self.mode is Mode.CASHBACK else self.point_value_kopecks
+
+
+DEFAULT_PROGRAM = Program()

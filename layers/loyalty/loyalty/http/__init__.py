@@ -1,0 +1,1 @@
+"""The HTTP edge on Chalice: app factory, authorizers, error mapping, request parsing."""

@@ -1,0 +1,26 @@
+"""Identifiers: opaque, URL-safe, time-ordered where that helps pagination."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _base32(number: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        number, rest = divmod(number, 32)
+        chars.append(_ALPHABET[rest])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    """``prefix_`` + 10 chars of milliseconds + 16 random chars: sortable by creation time."""
+    millis = time.time_ns() // 1_000_000
+    return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
+
+
+def new_secret(prefix: str, nbytes: int = 32) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(nbytes)}"

@@ -1,0 +1,1 @@
+"""Process-wide plumbing: AWS clients, observability, secrets."""

@@ -1,0 +1,61 @@
+"""Test wiring. Every test process gets its own moto server on a free port; each test that needs
+AWS gets the template's resources freshly created on it (``stack`` fixture)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from infra.local.provision import REGION, Stack, provision
+from infra.local.stack import aws_environment
+
+ADMIN_TOKEN = "test-admin-token"
+
+# Function modules read their configuration at import (cold start): make it resolvable first.
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
+_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+_server.start()
+_host, _port = _server.get_host_and_port()
+MOTO_ENDPOINT = f"http://{_host}:{_port}"
+os.environ.update(aws_environment(MOTO_ENDPOINT, "WARNING"))
+os.environ["POWERTOOLS_SERVICE_NAME"] = "loyalty-test"
+os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LoyaltyTest"
+
+
+def _fresh_stack() -> Stack:
+    requests.post(f"{MOTO_ENDPOINT}/moto-api/reset", timeout=10)
+    stack = provision(
+        boto3.session.Session(region_name=REGION),
+        parameters={"NamePrefix": ""},
+        secret_values={"AdminSecret": {"admin_token": ADMIN_TOKEN}},
+        queue_visibility_timeout=1,
+    )
+    os.environ.update(stack.environment())
+    _clear_caches()
+    return stack
+
+
+def _clear_caches() -> None:
+    from aws_lambda_powertools.utilities import parameters
+    from loyalty.services.merchants import programs
+
+    parameters.clear_caches()
+    programs.invalidate_all()
+
+
+_fresh_stack()  # environment for function modules imported at collection time
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    yield _fresh_stack()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _server.stop()

@@ -1,0 +1,64 @@
+"""Fixtures for handler tests on moto: apps of the functions, a merchant, clients with its key."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from infra.local.provision import Stack
+from tests.conftest import ADMIN_TOKEN
+from tests.support.api import GatewayClient
+
+_phones = itertools.count(1000)
+
+
+def new_phone() -> str:
+    return f"+7916{next(_phones):07d}"
+
+
+@pytest.fixture
+def admin(stack: Stack) -> GatewayClient:
+    from functions.admin.app import app
+
+    return GatewayClient(app, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+
+def create_merchant(admin: GatewayClient, name: str = "Coffee", **extra: Any) -> dict[str, Any]:
+    reply = admin.post("/v1/admin/merchants", body={"name": name, **extra})
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+@pytest.fixture
+def merchant(admin: GatewayClient) -> dict[str, Any]:
+    return create_merchant(admin)
+
+
+@pytest.fixture
+def members_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.members.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def accrue_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.accrue.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def program_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.program.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def member(members_api: GatewayClient) -> dict[str, Any]:
+    reply = members_api.post("/v1/members", body={"phone": new_phone(), "name": "Анна"})
+    assert reply.status == 201, reply.body
+    return dict(reply.body)

@@ -1,0 +1,109 @@
+"""Starting `python -m infra.local` (what `make run` runs) on free ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from infra.local.provision import REGION
+
+ROOT = Path(__file__).resolve().parents[2]
+READY = re.compile(r"LOYALTY_READY api=(\S+) aws=(\S+)")
+ADMIN_TOKEN = "e2e-admin-token"
+DEMO_KEY = "lk_demo_e2e_key"
+
+
+@dataclass
+class RunningStack:
+    api: str
+    aws: str
+    seconds_to_healthy: float
+    output: list[str]
+
+    def aws_client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.aws,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def queue_url(self, name: str) -> str:
+        return str(self.aws_client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+
+@contextmanager
+def running_stack(extra_env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[RunningStack]:
+    env = {
+        **os.environ,
+        "LOYALTY_PORT": "0",
+        "LOYALTY_AWS_PORT": "0",
+        "LOYALTY_ADMIN_TOKEN": ADMIN_TOKEN,
+        "LOYALTY_DEMO_API_KEY": DEMO_KEY,
+        "LOYALTY_QUEUE_VISIBILITY_SECONDS": "1",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    for inherited in ("AWS_ENDPOINT_URL", "MERCHANTS_TABLE", "KEYS_SECRET_NAME"):
+        env.pop(inherited, None)  # the stack sets its own; the test process's moto is not its moto
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output: list[str] = []
+    ready: re.Match[str] | None = None
+    assert process.stdout is not None
+    while ready is None:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError("local stack exited before it was ready:\n" + "".join(output))
+        output.append(line)
+        ready = READY.search(line)
+        if time.monotonic() - started > timeout:
+            process.kill()
+            raise AssertionError("local stack not ready in time:\n" + "".join(output))
+    threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
+    api, aws = ready.group(1), ready.group(2)
+    while requests.get(f"{api}/health", timeout=5).status_code != 200:
+        time.sleep(0.1)
+    stack = RunningStack(api, aws, time.monotonic() - started, output)
+    try:
+        yield stack
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError("local stack did not stop on Ctrl-C") from None
+        assert code == 0, "".join(output)
+
+
+def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)

@@ -1,0 +1,164 @@
+"""template.yaml stays valid and in step with the code: SAM translation, cfn-lint, routes, queues."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+from typing import Any
+
+import cfnlint.api
+import pytest
+from samtranslator.public.exceptions import InvalidDocumentException
+from samtranslator.translator.transform import transform
+
+from infra.local.scheduler import rate_seconds
+from infra.template import TEMPLATE_PATH, load_template, resources_of_type
+
+TEMPLATE = load_template()
+FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+QUEUES = resources_of_type(TEMPLATE, "AWS::SQS::Queue")
+
+
+class _NoManagedPolicies:
+    def load(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+        return {}
+
+
+def translated() -> dict[str, Any]:
+    template = copy.deepcopy(TEMPLATE)
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str):
+                props[key] = f"s3://placeholder-bucket/{name}.zip"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+    try:
+        return dict(transform(template, {}, _NoManagedPolicies()))
+    except InvalidDocumentException as exc:
+        pytest.fail("SAM translator rejected template.yaml: " + "; ".join(c.message for c in exc.causes))
+
+
+def _lint(text: str) -> list[str]:
+    matches = cfnlint.api.lint(text, config=cfnlint.api.ManualArgs(regions=["eu-central-1"]))
+    return [str(match) for match in matches]
+
+
+def test_sam_translator_accepts_the_template() -> None:
+    output = translated()
+    assert "AWS::Serverless::Function" not in {r["Type"] for r in output["Resources"].values()}
+
+
+def test_cfn_lint_accepts_the_template_and_its_translation() -> None:
+    assert _lint(TEMPLATE_PATH.read_text(encoding="utf-8")) == []
+    assert _lint(json.dumps(translated())) == []
+
+
+def _api_events() -> set[tuple[str, str, str, str | None]]:
+    events = set()
+    for name, resource in FUNCTIONS.items():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                props = event["Properties"]
+                authorizer = props.get("Auth", {}).get("Authorizer")
+                events.add(
+                    (
+                        name,
+                        props["Path"],
+                        props["Method"].upper(),
+                        None if authorizer == "NONE" else authorizer,
+                    )
+                )
+    return events
+
+
+def _chalice_routes() -> set[tuple[str, str, str, str | None]]:
+    routes = set()
+    for name, resource in FUNCTIONS.items():
+        props = resource["Properties"]
+        if props["Handler"] != "app.app":
+            continue
+        module = importlib.import_module(f"{props['CodeUri'].strip('/').replace('/', '.')}.app")
+        for path, methods in module.app.routes.items():
+            for method, entry in methods.items():
+                routes.add((name, path, method, entry.authorizer.name if entry.authorizer else None))
+    return routes
+
+
+def test_every_chalice_route_has_its_twin_api_event_and_back() -> None:
+    routes, events = _chalice_routes(), _api_events()
+    assert routes - events == set(), "routes without an Api event in template.yaml"
+    assert events - routes == set(), "Api events without a Chalice route"
+
+
+def test_every_handler_exists() -> None:
+    for name, resource in FUNCTIONS.items():
+        props = resource["Properties"]
+        module_name, _, attribute = props["Handler"].rpartition(".")
+        module = importlib.import_module(f"{props['CodeUri'].strip('/').replace('/', '.')}.{module_name}")
+        assert callable(getattr(module, attribute)), name
+
+
+def _timeout(function: dict[str, Any]) -> int:
+    return int(function["Properties"].get("Timeout", TEMPLATE["Globals"]["Function"]["Timeout"]))
+
+
+def test_queue_consumers_report_partial_failures_with_a_dlq_and_six_times_the_timeout() -> None:
+    consumers = 0
+    for name, function in FUNCTIONS.items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            consumers += 1
+            props = event["Properties"]
+            assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], name
+            queue = QUEUES[props["Queue"]["Fn::GetAtt"][0]]["Properties"]
+            assert queue["VisibilityTimeout"] >= 6 * _timeout(function), name
+            redrive = queue["RedrivePolicy"]
+            env = function["Properties"].get("Environment", {}).get("Variables", {})
+            count_vars = [value for key, value in env.items() if key.endswith("_MAX_RECEIVE_COUNT")]
+            assert count_vars == [redrive["maxReceiveCount"]], f"{name}: handler and redrive disagree"
+    assert consumers >= 1
+
+
+def test_every_dead_letter_queue_has_an_alarm() -> None:
+    dlqs = {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in QUEUES.values()
+        if "RedrivePolicy" in q.get("Properties", {})
+    }
+    alarmed = {
+        dimension["Value"]["Fn::GetAtt"][0]
+        for alarm in resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        if dimension["Name"] == "QueueName"
+    }
+    assert dlqs, "no dead-letter queues?"
+    assert dlqs <= alarmed
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery() -> None:
+    tables = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
+    assert tables
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST", name
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert table.get("DeletionPolicy") == "Retain", name
+
+
+def test_schedules_are_named_rates_the_local_scheduler_can_run() -> None:
+    for function in FUNCTIONS.values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "Schedule":
+                assert rate_seconds(event["Properties"]["Schedule"]) > 0
+                assert "Name" in event["Properties"]
+
+
+def test_functions_get_only_the_policies_they_declare() -> None:
+    for name, function in FUNCTIONS.items():
+        policies = function["Properties"].get("Policies", [])
+        assert policies, f"{name} has no explicit least-privilege policies"
+        for policy in policies:
+            assert isinstance(policy, dict), f"{name}: managed policy {policy!r} is too broad"
