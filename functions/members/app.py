@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loyalty import runtime
+from loyalty.api.history import HistoryQuery
 from loyalty.api.members import EnrollRequest, MemberList
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
@@ -10,7 +11,7 @@ from loyalty.errors import InvalidRequest, NotFound
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
-from loyalty.services import members
+from loyalty.services import history, members
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
@@ -47,6 +48,13 @@ def find_members() -> object:
         return reply(200, MemberList(members=[]))
     member = members.get_member(merchant_id, member_id)
     return reply(200, MemberList(members=[members.view(member, cipher, utcnow())]))
+
+
+@bp.route("/v1/members/{member_id}/transactions", methods=["GET"], authorizer=merchant_key)
+def member_transactions(member_id: str) -> object:
+    query = bp.query_model(HistoryQuery)
+    page = history.entries(bp.merchant_id(), member_id, limit=query.limit, cursor=query.cursor)
+    return reply(200, page)
 
 
 app = create_app("members", bp)

@@ -62,3 +62,31 @@ def member(members_api: GatewayClient) -> dict[str, Any]:
     reply = members_api.post("/v1/members", body={"phone": new_phone(), "name": "Анна"})
     assert reply.status == 201, reply.body
     return dict(reply.body)
+
+
+@pytest.fixture
+def redeem_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.redeem.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def rewards_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.rewards.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+def earn(accrue_api: GatewayClient, member: dict[str, Any], points: int, transaction_id: str | None = None) -> None:
+    """Give the member ``points`` through a purchase at the default rate (1 point per 100 roubles)."""
+    reply = accrue_api.post(
+        "/v1/purchases",
+        body={
+            "transaction_id": transaction_id or f"earn-{next(_phones)}",
+            "member_id": member["member_id"],
+            "amount_kopecks": points * 10_000,
+        },
+    )
+    assert reply.status == 201, reply.body
+    assert reply.body["points_earned"] == points

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Kopecks = Annotated[int, Field(ge=0, le=100_000_000_00, description="money in kopecks")]
@@ -30,6 +30,21 @@ class ErrorBody(Reply):
 
 class ErrorResponse(Reply):
     error: ErrorBody
+
+
+class MemberRefFields(Request):
+    """Exactly one of these names the member: the app's id, a scanned card, or a phone typed at the till."""
+
+    member_id: str | None = Field(default=None, max_length=40)
+    card_number: str | None = Field(default=None, pattern=r"^[0-9]{8,19}$")
+    phone: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [value for value in (self.member_id, self.card_number, self.phone) if value]
+        if len(given) != 1:
+            raise ValueError("identify the member by exactly one of member_id, card_number, phone")
+        return self
 
 
 class Page(Reply):

@@ -7,22 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from loyalty.api.common import ClientId, Kopecks, Reply, Request
-
-
-class MemberRef(Request):
-    """Exactly one of these names the member: the app's id, a scanned card, or a phone typed at the till."""
-
-    member_id: str | None = Field(default=None, max_length=40)
-    card_number: str | None = Field(default=None, pattern=r"^[0-9]{8,19}$")
-    phone: str | None = Field(default=None, max_length=32)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> MemberRef:
-        given = [v for v in (self.member_id, self.card_number, self.phone) if v]
-        if len(given) != 1:
-            raise ValueError("identify the member by exactly one of member_id, card_number, phone")
-        return self
+from loyalty.api.common import ClientId, Kopecks, MemberRefFields, Reply, Request
 
 
 class PurchaseLine(Request):
@@ -33,7 +18,7 @@ class PurchaseLine(Request):
     reward: bool = Field(default=False, description="paid with points or a coupon: earns nothing")
 
 
-class PurchaseRequest(MemberRef):
+class PurchaseRequest(MemberRefFields):
     transaction_id: ClientId = Field(description="the POS or shop's id; a purchase is applied once per id")
     amount_kopecks: Kopecks = Field(description="what the shopper paid, after discounts")
     occurred_at: datetime | None = Field(default=None, description="when the purchase happened; now if absent")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     MapAttribute,
     NumberAttribute,
@@ -217,3 +218,49 @@ class HoldQueueItem(_Base):
 
 
 ALL_MODELS += (ExpiryQueueItem, HoldQueueItem)
+
+
+class RewardItem(_Base):
+    """pk = merchant id, sk = 'REWARD#<reward id>': the merchant's catalog."""
+
+    table_env = "merchants_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    reward_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    cost_points = NumberAttribute()
+    coupon_valid_days = NumberAttribute()
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class CouponItem(_Base):
+    """pk = 'COUPON#<merchant>#<code>', sk = 'COUPON': what the till looks up by promo code.
+    A copy with pk = member key, sk = 'COUPON#<issued at>#<code>' lists a member's coupons; both
+    change together."""
+
+    table_env = "members_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    code = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    member_key = UnicodeAttribute()
+    reward_id = UnicodeAttribute()
+    reward_name = UnicodeAttribute()
+    points_spent = NumberAttribute()
+    status = UnicodeAttribute(default="issued")
+    issued_at = UTCDateTimeAttribute()
+    expires_on = UnicodeAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    used_transaction_id = UnicodeAttribute(null=True)
+    store_id = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+ALL_MODELS += (RewardItem, CouponItem)

@@ -32,6 +32,7 @@ class MemberWrite:
     entries: list[LedgerEntryItem] = field(default_factory=list)
     new_operation: OperationItem | None = None
     updated_operation: tuple[OperationItem, int] | None = None  # (item, version it was read at)
+    creates: list[Model] = field(default_factory=list)  # must not exist yet (a collision retries)
     puts: list[Model] = field(default_factory=list)
     deletes: list[Model] = field(default_factory=list)
 
@@ -60,6 +61,8 @@ def commit(write: MemberWrite) -> None:
             tx.save(write.member, condition=MemberItem.version == write.read_version)
             for entry in write.entries:
                 tx.save(entry, condition=LedgerEntryItem.pk.does_not_exist())
+            for item in write.creates:
+                tx.save(item, condition=type(item)._hash_key_attribute().does_not_exist())  # type: ignore[no-untyped-call]
             for item in write.puts:
                 tx.save(item)
             for item in write.deletes:

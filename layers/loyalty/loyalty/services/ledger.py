@@ -58,6 +58,7 @@ def new_entry(
     lot_points: int | None = None,
     allocation: dict[str, int] | None = None,
     details: dict[str, Any] | None = None,
+    balance_after: int | None = None,
 ) -> LedgerEntryItem:
     entry_id = new_id("le")
     return LedgerEntryItem(
@@ -68,7 +69,7 @@ def new_entry(
         member_id=member.member_id,
         kind=kind,
         points=points,
-        balance_after=int(member.balance),
+        balance_after=int(member.balance) if balance_after is None else balance_after,
         operation=operation,
         created_at=now,
         lot_key=lot_key,

@@ -16,3 +16,11 @@ def tier_benefit(member: MemberItem, program: Program) -> TierBenefit | None:
         if tier.name == member.tier:
             return TierBenefit(name=tier.name, earn_multiplier=tier.earn_multiplier)
     return None
+
+
+def tier_discount_percent(member: MemberItem, program: Program) -> int:
+    """The permanent discount of the member's tier (discount-card programs), 0 without tiers."""
+    tiers = getattr(program, "tiers", None)
+    if not tiers or member.tier is None:
+        return 0
+    return next((int(tier.discount_percent) for tier in tiers.levels if tier.name == member.tier), 0)

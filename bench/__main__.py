@@ -1,0 +1,145 @@
+"""`make bench`: DynamoDB calls and capacity units per operation (machine-independent counts), and
+the cost of the accrual use case against bare TransactWriteItems calls, as a ratio in one run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from bench.dynamo_meter import Meter, metering
+from infra.local.provision import REGION, provision
+from infra.local.stack import aws_environment
+
+RUNS = int(os.environ.get("BENCH_RUNS", "200"))
+
+
+def start_aws() -> ThreadedMotoServer:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    os.environ.update(aws_environment(f"http://{host}:{port}", "ERROR"))
+    os.environ.update({"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "Bench"})
+    stack = provision(boto3.session.Session(region_name=REGION), parameters={"NamePrefix": ""})
+    os.environ.update(stack.environment())
+    return server
+
+
+def measure(meter: Meter, action: Callable[[], Any]) -> dict[str, Any]:
+    meter.reset()
+    action()
+    return meter.snapshot()
+
+
+def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
+    server = start_aws()
+    from loyalty import runtime
+    from loyalty.api.members import EnrollRequest
+    from loyalty.api.purchases import PurchaseRequest
+    from loyalty.api.redemptions import RedemptionRequest
+    from loyalty.clock import utcnow
+    from loyalty.config import CoreConfig
+    from loyalty.services import accrual, expiry, members, merchants, redemption
+
+    runtime.bootstrap(CoreConfig.from_env())
+    cipher = runtime.current().cipher()
+    now = utcnow()
+    merchant = merchants.create_merchant("Bench", now)
+    member = members.enroll(merchant.merchant_id, EnrollRequest(phone="+79160000001"), now, cipher)
+    merchants.programs.get(merchant.merchant_id)  # warm the program cache, as a warm Lambda has it
+    results: dict[str, Any] = {}
+    counter = iter(range(10**9))
+
+    def purchase(by_card: bool = False, at: Any = now) -> None:
+        ref = {"card_number": member.card_number} if by_card else {"member_id": member.member_id}
+        request = PurchaseRequest(transaction_id=f"t-{next(counter)}", amount_kopecks=100_000, **ref)
+        accrual.accrue(merchant.merchant_id, request, at, cipher)
+
+    with metering() as meter:
+        purchase()  # first accrual also queues the member for expiry; measure a steady one
+        results["accrual (member id)"] = measure(meter, purchase)
+        results["accrual (card number)"] = measure(meter, lambda: purchase(by_card=True))
+        results["accrual replayed (same transaction id)"] = measure(
+            meter,
+            lambda: accrual.accrue(
+                merchant.merchant_id,
+                PurchaseRequest(transaction_id="t-0", member_id=member.member_id, amount_kopecks=100_000),
+                now,
+                cipher,
+            ),
+        )
+        results["redemption (immediate)"] = measure(
+            meter,
+            lambda: redemption.redeem(
+                merchant.merchant_id,
+                RedemptionRequest(redemption_id="r-1", member_id=member.member_id, points=1, amount_kopecks=10_000),
+                now,
+                cipher,
+            ),
+        )
+        results["redemption (hold)"] = measure(
+            meter,
+            lambda: redemption.redeem(
+                merchant.merchant_id,
+                RedemptionRequest(
+                    redemption_id="r-2", member_id=member.member_id, points=1, amount_kopecks=10_000, mode="hold"
+                ),
+                now,
+                cipher,
+            ),
+        )
+        results["hold confirm"] = measure(meter, lambda: redemption.confirm(merchant.merchant_id, "r-2", now))
+        later = now + timedelta(days=31 * 14)
+        results["expiry job, one member with one expired lot"] = measure(meter, lambda: expiry.run_expiry(later))
+        results["expiry job, nothing due"] = measure(meter, lambda: expiry.run_expiry(later))
+
+    # Same number of accruals and bare transactions, interleaved in one run, as a ratio.
+    client = boto3.client("dynamodb", region_name=REGION)
+    bare_numbers = iter(range(10**9))
+
+    def bare_transaction() -> None:
+        n = next(bare_numbers)
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "operations", "Item": {"pk": {"S": f"bare#{n}"}, "sk": {"S": "OP"}}}},
+                {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "bare"}, "sk": {"S": f"{n:09d}"}}}},
+                {"Put": {"TableName": "members", "Item": {"pk": {"S": "bare"}, "sk": {"S": "MEMBER"}}}},
+            ]
+        )
+
+    use_case = bare = 0.0
+    for _ in range(RUNS // 20):
+        started = time.perf_counter()
+        for _ in range(20):
+            purchase()
+        use_case += time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(20):
+            bare_transaction()
+        bare += time.perf_counter() - started
+    server.stop()
+
+    print("| operation | DynamoDB calls | RCU | WCU |")
+    print("| --- | --- | --- | --- |")
+    for name, snapshot in results.items():
+        calls = ", ".join(f"{count} {op}" for op, count in sorted(snapshot["calls"].items()))
+        print(f"| {name} | {calls} | {snapshot['rcu']:g} | {snapshot['wcu']:g} |")
+    print()
+    print(
+        f"{RUNS} accruals through the use case vs {RUNS} bare 3-item TransactWriteItems on the same moto: "
+        f"ratio {use_case / bare:.2f} (use case {use_case:.2f}s, bare {bare:.2f}s; ratios only, this machine is noisy)"
+    )
+    with open(os.path.join(os.path.dirname(__file__), "last-run.json"), "w", encoding="utf-8") as handle:
+        json.dump({"per_operation": results, "ratio_accrual_vs_bare_transaction": use_case / bare}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""The rewards catalog and coupons: claim a reward for points, check and use a coupon at the till."""
+
+from __future__ import annotations
+
+from loyalty import runtime
+from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, RewardList, RewardRequest
+from loyalty.clock import utcnow
+from loyalty.config import CoreConfig
+from loyalty.http.app import create_app
+from loyalty.http.auth import merchant_key
+from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
+from loyalty.services import rewards
+
+CONFIG = CoreConfig.from_env()
+runtime.bootstrap(CONFIG)
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/v1/rewards", methods=["GET"], authorizer=merchant_key)
+def get_rewards() -> object:
+    return reply(200, RewardList(rewards=rewards.list_rewards(bp.merchant_id())))
+
+
+@bp.route("/v1/rewards", methods=["POST"], authorizer=merchant_key)
+def post_reward() -> object:
+    return reply(201, rewards.create_reward(bp.merchant_id(), bp.parse(RewardRequest), utcnow()))
+
+
+@bp.route("/v1/coupons", methods=["POST"], authorizer=merchant_key)
+def post_coupon() -> object:
+    request = bp.parse(ClaimRequest)
+    coupon, replayed = rewards.claim(bp.merchant_id(), request, utcnow(), runtime.current().cipher())
+    return idempotent_reply(201, coupon, replayed)
+
+
+@bp.route("/v1/coupons/{code}", methods=["GET"], authorizer=merchant_key)
+def get_coupon(code: str) -> object:
+    return reply(200, rewards.coupon_view(rewards.get_coupon(bp.merchant_id(), code), utcnow()))
+
+
+@bp.route("/v1/coupons/{code}/redeem", methods=["POST"], authorizer=merchant_key)
+def post_coupon_redeem(code: str) -> object:
+    request = bp.parse(CouponRedeemRequest)
+    used = rewards.use_coupon(bp.merchant_id(), code, utcnow(), request.transaction_id, request.store_id)
+    return reply(200, used)
+
+
+app = create_app("rewards", bp)
