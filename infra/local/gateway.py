@@ -25,6 +25,7 @@ from chalice.local import (
     LocalGatewayAuthorizer,
     LocalGatewayException,
     NotAuthorizedError,
+    ThreadedHTTPServer,
 )
 from loyalty.http.errors import error_body
 
@@ -103,9 +104,17 @@ class LoyaltyRequestHandler(ChaliceRequestHandler):
         pass  # the access log would print paths with phone numbers in query strings
 
 
+class BusyTillServer(ThreadedHTTPServer):
+    """A thread per request, and a listen backlog deep enough for a shop's tills all at once
+    (the standard library's default of 5 resets connections under a burst)."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def create_server(app: Chalice, host: str, port: int) -> LocalDevServer:
     """Like chalice.local.create_local_server, with our gateway and a thread per request."""
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=30)
-    return LocalDevServer(app, config, host, port, handler_cls=LoyaltyRequestHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=LoyaltyRequestHandler, server_cls=BusyTillServer)

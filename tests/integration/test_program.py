@@ -1,0 +1,103 @@
+"""The merchant's program: validated, versioned, and applied to purchases from the change on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.test_purchases import purchase
+from tests.support.api import GatewayClient
+
+
+def put_program(program_api: GatewayClient, **changes: Any) -> Any:
+    current = program_api.get("/v1/program").body
+    return program_api.put(
+        "/v1/program", body={"program": {**current["program"], **changes}, "expected_version": current["version"]}
+    )
+
+
+def test_default_program_is_readable(program_api: GatewayClient) -> None:
+    reply = program_api.get("/v1/program")
+    assert reply.status == 200
+    assert reply.body["version"] == 1
+    assert reply.body["program"]["earn_rate"] == {"points": 1, "per_roubles": 100}
+    assert reply.body["program"]["redemption_cap_percent"] == 30
+
+
+def test_a_change_is_a_new_version_used_by_later_purchases(
+    program_api: GatewayClient, accrue_api: GatewayClient, member: dict[str, Any]
+) -> None:
+    before = purchase(accrue_api, member, "V-1", 100_000).body
+    assert (before["points_earned"], before["program_version"]) == (10, 1)
+    changed = put_program(
+        program_api,
+        earn_rate={"points": 5, "per_roubles": 100},
+        category_multipliers={"coffee": 2},
+        excluded_categories=["alcohol"],
+    )
+    assert changed.status == 200, changed.body
+    assert changed.body["version"] == 2
+    after = purchase(
+        accrue_api,
+        member,
+        "V-2",
+        100_000,
+        lines=[{"category": "coffee", "amount_kopecks": 40_000}, {"category": "alcohol", "amount_kopecks": 60_000}],
+    ).body
+    assert after["program_version"] == 2
+    assert after["points_earned"] == 40  # coffee: 400 RUB x 5/100 x 2; alcohol excluded
+    assert {b["rule"]: b["points"] for b in after["breakdown"]} == {"base": 20, "category:coffee": 20}
+    assert purchase(accrue_api, member, "V-1", 100_000).body == before  # a replay keeps its version
+
+
+def test_stale_expected_version_is_a_conflict(program_api: GatewayClient) -> None:
+    current = program_api.get("/v1/program").body
+    assert put_program(program_api, min_check_kopecks=100).status == 200
+    stale = program_api.put("/v1/program", body={"program": current["program"], "expected_version": 1})
+    assert stale.status == 409
+    assert stale.body["error"]["code"] == "version_conflict"
+
+
+def test_invalid_programs_are_rejected_with_the_field(program_api: GatewayClient) -> None:
+    for changes, field in (
+        ({"redemption_cap_percent": 150}, "redemption_cap_percent"),
+        ({"mode": "cashback"}, "cashback"),
+        ({"timezone": "Nowhere/City"}, "timezone"),
+        (
+            {
+                "promotions": [
+                    {
+                        "id": "x",
+                        "name": "x",
+                        "kind": "multiplier",
+                        "starts_at": "2026-12-02T00:00:00Z",
+                        "ends_at": "2026-12-01T00:00:00Z",
+                        "multiplier": 2,
+                    }
+                ]
+            },
+            "ends_at",
+        ),
+        ({"surprise": True}, "surprise"),
+    ):
+        reply = put_program(program_api, **changes)
+        assert reply.status == 400, (changes, reply.body)
+        assert field in repr(reply.body["error"]), reply.body
+    assert program_api.get("/v1/program").body["version"] == 1
+
+
+def test_cashback_and_discount_card_modes(
+    program_api: GatewayClient, accrue_api: GatewayClient, redeem_api: GatewayClient, member: dict[str, Any]
+) -> None:
+    assert put_program(program_api, mode="cashback", cashback_percent=5).status == 200
+    cashback = purchase(accrue_api, member, "CB-1", 100_000).body
+    assert cashback["points_earned"] == 5_000  # kopecks: 5 % of 1 000 RUB
+    quote = redeem_api.post(
+        "/v1/redemptions/quote", body={"member_id": member["member_id"], "amount_kopecks": 10_000}
+    ).body
+    assert (quote["max_points"], quote["max_discount_kopecks"]) == (3_000, 3_000)
+    assert put_program(program_api, mode="discount", discount_percent=7).status == 200
+    quote = redeem_api.post(
+        "/v1/redemptions/quote", body={"member_id": member["member_id"], "amount_kopecks": 10_000}
+    ).body
+    assert (quote["max_points"], quote["tier_discount_percent"], quote["tier_discount_kopecks"]) == (0, 7, 700)
+    assert purchase(accrue_api, member, "D-1", 100_000).body["reason"] == "discount_program"
