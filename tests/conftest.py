@@ -12,6 +12,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from infra.local import moto_patches
 from infra.local.provision import REGION, Stack, provision
 from infra.local.stack import aws_environment
 
@@ -19,6 +20,7 @@ ADMIN_TOKEN = "test-admin-token"
 
 # Function modules read their configuration at import (cold start): make it resolvable first.
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
+moto_patches.apply()
 _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 _server.start()
 _host, _port = _server.get_host_and_port()

@@ -18,6 +18,7 @@ import boto3
 from chalice.app import Blueprint, Chalice
 from moto.server import ThreadedMotoServer
 
+from infra.local import moto_patches
 from infra.local.pollers import Poller, SqsPoller, StreamPoller
 from infra.local.provision import REGION, FunctionSpec, Stack, provision
 from infra.local.scheduler import Job, Scheduler, rate_seconds
@@ -101,6 +102,7 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        moto_patches.apply()
         self.moto = ThreadedMotoServer(ip_address=self.settings.host, port=self.settings.aws_port, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()

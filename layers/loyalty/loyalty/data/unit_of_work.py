@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from loyalty.data.connection import connection
 from loyalty.data.models import LedgerEntryItem, MemberItem, OperationItem
 
 
@@ -37,20 +37,10 @@ class MemberWrite:
     deletes: list[Model] = field(default_factory=list)
 
 
-_connection: Connection | None = None
-
-
-def _conn() -> Connection:
-    global _connection  # noqa: PLW0603 - one connection per container, created on first use
-    if _connection is None:
-        _connection = Connection()
-    return _connection
-
-
 def commit(write: MemberWrite) -> None:
     write.member.version = write.read_version + 1
     try:
-        with TransactWrite(connection=_conn()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             # Order matters: reasons come back in this order.
             if write.new_operation is not None:
                 tx.save(write.new_operation, condition=OperationItem.pk.does_not_exist())

@@ -1,0 +1,133 @@
+"""Making moto's DynamoDB behave like DynamoDB under concurrent requests.
+
+moto 5.2's TransactWriteItems checks and applies items one by one, and backs up by deep-copying
+every table it touches, then restores those copies on failure. With requests in parallel (tills at
+once, queue pollers, the API) that is wrong in two ways: another request can see half a
+transaction, and a rollback can put back a table copy that erases another request's committed
+write (we saw "dictionary changed size during iteration" from the deep copy). It is also slow:
+each transaction copies whole tables.
+
+DynamoDB's own semantics are simpler: a transaction's conditions are checked against the state
+before it, and either all its writes happen or none does. So here every DynamoDB (and DynamoDB
+Streams) request of the embedded moto runs under one lock, and TransactWriteItems checks every
+condition first and only then writes. Only the local stack, the tests and the bench use this.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+_LOCK = threading.RLock()
+_applied = False
+
+
+def apply() -> None:
+    global _applied  # noqa: PLW0603 - patch once per process
+    if _applied:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        handler.call_action = _serialised(handler.call_action)  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _applied = True
+
+
+def _serialised(call_action: Any) -> Any:
+    def locked(self: Any) -> Any:
+        with _LOCK:
+            return call_action(self)
+
+    return locked
+
+
+def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return dict(op["Key"])
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    with _LOCK:
+        planned: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        seen: set[tuple[str, str]] = set()
+        errors: list[tuple[str | None, str | None, Any]] = []
+        for item in transact_items:
+            if len(item) > 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(item.items()))
+            key = _key_of(self, op_type, op)
+            identity = (str(op["TableName"]), str(dict(sorted(key.items()))))
+            if identity in seen:
+                raise MultipleTransactionsException()
+            seen.add(identity)
+            current = self.get_item(op["TableName"], key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                check = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
+                if not check.expr(current):
+                    old = (
+                        current.to_json()["Attributes"]
+                        if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                        else None
+                    )
+                    errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+                    continue
+            errors.append((None, None, None))
+            planned.append((op_type, op, key))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        # Every condition held against the state before the transaction: now write it all.
+        before = {
+            (op["TableName"], str(key)): copy.deepcopy(self.get_item(op["TableName"], key)) for _, op, key in planned
+        }
+        try:
+            for op_type, op, key in planned:
+                _write(self, op_type, op, key)
+        except Exception:
+            for (table_name, _), (_, _op, key) in zip(before, planned, strict=True):
+                _restore(self, table_name, key, before[(table_name, str(key))])
+            raise
+
+
+def _write(backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    if op_type == "Put":
+        backend.put_item(op["TableName"], op["Item"])
+    elif op_type == "Delete":
+        backend.delete_item(op["TableName"], key)
+    elif op_type == "Update":
+        backend.update_item(
+            op["TableName"],
+            key,
+            update_expression=op["UpdateExpression"],
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
+
+
+def _restore(backend: Any, table_name: str, key: dict[str, Any], item: Any) -> None:
+    if item is None:
+        backend.delete_item(table_name, key)
+    else:
+        backend.put_item(table_name, item.to_json()["Attributes"])
