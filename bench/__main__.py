@@ -8,13 +8,15 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
+import requests
 from moto.server import ThreadedMotoServer
 
 from bench.dynamo_meter import Meter, metering
+from infra.local import moto_patches
 from infra.local.provision import REGION, provision
 from infra.local.stack import aws_environment
 
@@ -23,6 +25,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "200"))
 
 def start_aws() -> ThreadedMotoServer:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto_patches.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -31,6 +34,14 @@ def start_aws() -> ThreadedMotoServer:
     stack = provision(boto3.session.Session(region_name=REGION), parameters={"NamePrefix": ""})
     os.environ.update(stack.environment())
     return server
+
+
+def fresh_stack() -> None:
+    from loyalty.services.merchants import programs
+
+    requests.post(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", timeout=10)
+    provision(boto3.session.Session(region_name=REGION), parameters={"NamePrefix": ""})
+    programs.invalidate_all()
 
 
 def measure(meter: Meter, action: Callable[[], Any]) -> dict[str, Any]:
@@ -47,13 +58,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     from loyalty.api.redemptions import RedemptionRequest
     from loyalty.clock import utcnow
     from loyalty.config import CoreConfig
-    from loyalty.services import accrual, expiry, members, merchants, redemption
+    from loyalty.services import accrual, enrollment, expiry, merchants, redemption
 
     runtime.bootstrap(CoreConfig.from_env())
     cipher = runtime.current().cipher()
     now = utcnow()
     merchant = merchants.create_merchant("Bench", now)
-    member = members.enroll(merchant.merchant_id, EnrollRequest(phone="+79160000001"), now, cipher)
+    member = enrollment.enroll(merchant.merchant_id, EnrollRequest(phone="+79160000001"), now, cipher)
     merchants.programs.get(merchant.merchant_id)  # warm the program cache, as a warm Lambda has it
     results: dict[str, Any] = {}
     counter = iter(range(10**9))
@@ -125,6 +136,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         for _ in range(20):
             bare_transaction()
         bare += time.perf_counter() - started
+    jobs = job_scaling(now)
     server.stop()
 
     print("| operation | DynamoDB calls | RCU | WCU |")
@@ -137,8 +149,65 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         f"{RUNS} accruals through the use case vs {RUNS} bare 3-item TransactWriteItems on the same moto: "
         f"ratio {use_case / bare:.2f} (use case {use_case:.2f}s, bare {bare:.2f}s; ratios only, this machine is noisy)"
     )
+    print()
+    print("| scheduled job | members due | other members | result | DynamoDB calls | RCU |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in jobs:
+        calls = ", ".join(f"{count} {op}" for op, count in sorted(row["calls"].items()))
+        outcome = ", ".join(f"{k} {v}" for k, v in row["outcome"].items() if k != "complete")
+        print(f"| {row['job']} | {row['due']} | {row['others']} | {outcome} | {calls} | {row['rcu']:g} |")
     with open(os.path.join(os.path.dirname(__file__), "last-run.json"), "w", encoding="utf-8") as handle:
-        json.dump({"per_operation": results, "ratio_accrual_vs_bare_transaction": use_case / bare}, handle, indent=2)
+        json.dump(
+            {"per_operation": results, "ratio_accrual_vs_bare_transaction": use_case / bare, "jobs": jobs},
+            handle,
+            indent=2,
+        )
+
+
+def job_scaling(now: datetime) -> list[dict[str, Any]]:
+    """The same ten members due, among ten times more members: a job's reads must not change
+    (no scans; each job reads only the index partitions of its day). Each scale runs on a fresh
+    stack so that the measured run is the first for its members."""
+    from loyalty.api.members import EnrollRequest
+    from loyalty.api.purchases import PurchaseRequest
+    from loyalty.clock import add_months, end_of_month
+    from loyalty.domain.program import Program, TierLevel, Tiers
+    from loyalty.runtime import current
+    from loyalty.services import accrual, bonuses, enrollment, expiry, merchants, tiers
+
+    program = Program(
+        tiers=Tiers(levels=[TierLevel(name="bronze", threshold=0), TierLevel(name="gold", threshold=100_000)])
+    )
+    today, later = now.date(), now + timedelta(days=45)
+    review_at = datetime.combine(add_months(today, 12), now.timetz())
+    warn_at = datetime.combine(end_of_month(add_months(today, 12)) - timedelta(days=7), now.timetz())
+    rows = []
+    for others in (100, 1000):
+        fresh_stack()
+        cipher = current().cipher()
+        merchant_id = merchants.create_merchant("Jobs", now, program).merchant_id
+        for n in range(10 + others):
+            due = n < 10
+            birthday = (today if due else today + timedelta(days=100)).replace(year=1990)
+            member = enrollment.enroll(
+                merchant_id, EnrollRequest(phone=f"+7917{n:07d}", birthday=birthday), now, cipher
+            )
+            accrual.accrue(
+                merchant_id,
+                PurchaseRequest(transaction_id=f"job-{n}", member_id=member.member_id, amount_kopecks=100_000),
+                now if due else later,
+                cipher,
+            )
+        jobs: list[tuple[str, Callable[[], object]]] = [
+            ("birthdays", lambda: bonuses.run_birthdays(now)),
+            ("tier review (a year later)", lambda: tiers.run_tier_review(review_at)),
+            ("expiry warnings (7 days ahead)", lambda: expiry.warn_expiring(warn_at, lambda _events: None)),
+        ]
+        for name, run in jobs:
+            with metering() as meter:
+                outcome = run()
+            rows.append({"job": name, "due": 10, "others": others, "outcome": outcome, **meter.snapshot()})
+    return rows
 
 
 if __name__ == "__main__":

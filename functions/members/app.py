@@ -11,7 +11,7 @@ from loyalty.errors import InvalidRequest, NotFound
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
-from loyalty.services import history, members
+from loyalty.services import enrollment, history, members
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
@@ -24,7 +24,7 @@ def enroll_member() -> object:
     request = bp.parse(EnrollRequest)
     cipher = runtime.current().cipher()
     now = utcnow()
-    member = members.enroll(bp.merchant_id(), request, now, cipher)
+    member = enrollment.enroll(bp.merchant_id(), request, now, cipher)
     return reply(201, members.view(member, cipher, now))
 
 

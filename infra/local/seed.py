@@ -8,7 +8,7 @@ from loyalty import runtime
 from loyalty.api.members import EnrollRequest
 from loyalty.api.purchases import PurchaseRequest
 from loyalty.clock import utcnow
-from loyalty.services import accrual, members, merchants
+from loyalty.services import accrual, enrollment, merchants
 
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_PHONE = "+79990001122"
@@ -27,7 +27,7 @@ def seed_demo(api_key: str) -> Demo:
     merchants.create_merchant("Demo Coffee", now, merchant_id=DEMO_MERCHANT_ID)
     merchants.add_api_key(DEMO_MERCHANT_ID, api_key, now, label="demo")
     cipher = runtime.current().cipher()
-    member = members.enroll(DEMO_MERCHANT_ID, EnrollRequest(phone=DEMO_PHONE, name="Demo Shopper"), now, cipher)
+    member = enrollment.enroll(DEMO_MERCHANT_ID, EnrollRequest(phone=DEMO_PHONE, name="Demo Shopper"), now, cipher)
     for number, amount in enumerate((45_000, 120_000), start=1):
         accrual.accrue(
             DEMO_MERCHANT_ID,

@@ -90,3 +90,48 @@ def earn(accrue_api: GatewayClient, member: dict[str, Any], points: int, transac
     )
     assert reply.status == 201, reply.body
     assert reply.body["points_earned"] == points
+
+
+@pytest.fixture
+def tiers_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.tiers.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def bonuses_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.bonuses.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+GOLD_PROGRAM: dict[str, Any] = {
+    "tiers": {
+        "measure": "spend",
+        "window_months": 12,
+        "review_months": 12,
+        "grace_days": 0,
+        "levels": [
+            {"name": "bronze", "threshold": 0},
+            {"name": "silver", "threshold": 1_000_000, "earn_multiplier": 1.5, "discount_percent": 3},
+            {"name": "gold", "threshold": 3_000_000, "earn_multiplier": 2, "discount_percent": 5},
+        ],
+    },
+    "bonuses": {
+        "welcome_points": 50,
+        "birthday_points": 100,
+        "review_points": 20,
+        "survey_points": 10,
+        "referrer_points": 200,
+        "referred_points": 100,
+        "referral_min_purchase_kopecks": 50_000,
+    },
+    "stamp_cards": [{"id": "coffee", "category": "coffee", "stamps_required": 3, "reward_name": "Кофе бесплатно"}],
+}
+
+
+def configure(program_api: GatewayClient, **changes: Any) -> None:
+    current = program_api.get("/v1/program").body
+    reply = program_api.put("/v1/program", body={"program": {**current["program"], **changes}})
+    assert reply.status == 200, reply.body

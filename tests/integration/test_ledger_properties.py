@@ -32,7 +32,7 @@ from loyalty.config import CoreConfig
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import LotKey
 from loyalty.errors import Conflict, InsufficientPoints, RuleViolation
-from loyalty.services import accrual, expiry, members, merchants, redemption
+from loyalty.services import accrual, enrollment, expiry, members, merchants, redemption
 from loyalty.services.members import wallet_of
 
 from infra.local.provision import REGION
@@ -54,7 +54,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.cipher = runtime.current().cipher()
         program = Program(pending_days=pending_days, redemption_cap_percent=cap, expiry_months=2)
         self.merchant_id = merchants.create_merchant(f"prop-{next(_ids)}", self.now, program).merchant_id
-        member = members.enroll(
+        member = enrollment.enroll(
             self.merchant_id, EnrollRequest(phone=f"+7916{next(_ids) % 10**7:07d}"), self.now, self.cipher
         )
         self.member_id = member.member_id

@@ -137,4 +137,4 @@ def test_ledger_entries_are_keyed_by_member(accrue_api: GatewayClient, member: d
     table = boto3.resource("dynamodb", region_name=REGION).Table("ledger")
     pk = next(i["pk"] for i in table.scan()["Items"] if i["member_id"] == member["member_id"])
     entries = table.query(KeyConditionExpression=Key("pk").eq(pk))["Items"]
-    assert [int(e["points"]) for e in entries] == [1, 2]
+    assert [(e["kind"], int(e["points"])) for e in entries] == [("enrolled", 0), ("earn", 1), ("earn", 2)]

@@ -144,3 +144,41 @@ def test_concurrent_redemptions_never_overspend(
         replies = list(pool.map(lambda n: redeem(redeem_api, member, f"C-{n}", 1), range(20)))
     assert sorted(r.status for r in replies) == [201] * 10 + [409] * 10
     assert balance(members_api, member) == 0 == ledger_sum(member["member_id"])
+
+
+def test_moto_transactions_are_all_or_nothing_under_concurrency(stack: object) -> None:
+    """The local stack's moto is patched to check every condition of a transaction before writing
+    any of it, under one lock (infra/local/moto_patches.py): exactly one of many racing writers wins."""
+    import boto3
+
+    from infra.local.provision import REGION
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.put_item(TableName="members", Item={"pk": {"S": "race"}, "sk": {"S": "X"}, "v": {"N": "0"}})
+
+    def attempt(n: int) -> bool:
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": "members",
+                            "Item": {"pk": {"S": "race"}, "sk": {"S": "X"}, "v": {"N": "1"}},
+                            "ConditionExpression": "v = :zero",
+                            "ExpressionAttributeValues": {":zero": {"N": "0"}},
+                        }
+                    },
+                    {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "race"}, "sk": {"S": str(n)}}}},
+                ]
+            )
+        except client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        wins = sum(pool.map(attempt, range(64)))
+    assert wins == 1
+    written = client.query(
+        TableName="ledger", KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "race"}}
+    )["Items"]
+    assert len(written) == 1  # the losers wrote nothing

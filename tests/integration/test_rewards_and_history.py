@@ -77,7 +77,7 @@ def test_history_is_paginated_newest_first(
         path_params=params,
         query={"limit": "3", "cursor": first.body["next_cursor"]},
     )
-    assert [e["points"] for e in second.body["entries"]] == [2, 1]
+    assert [(e["kind"], e["points"]) for e in second.body["entries"]] == [("earn", 2), ("earn", 1), ("enrolled", 0)]
     assert second.body["next_cursor"] is None or second.body["entries"]
     assert first.body["entries"][0]["details"]["transaction_id"] == "H-4"
     bad = members_api.get("/v1/members/{member_id}/transactions", path_params=params, query={"limit": "1000"})

@@ -23,6 +23,13 @@ class EnrollRequest(Request):
         default=None, description="a physical card to link; a virtual card is issued when absent"
     )
     channel: Literal["pos", "app", "web", "partner"] = "pos"
+    referral_code: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=16,
+        pattern=r"^[A-Za-z0-9]+$",
+        description="the code of the member who invited them",
+    )
 
 
 class MemberView(Reply):
@@ -35,6 +42,7 @@ class MemberView(Reply):
     language: Language = "ru"
     status: str
     tier: str | None = None
+    referral_code: str | None = Field(default=None, description="share it: both get a bonus on the first purchase")
     balance: int = Field(description="all points, including those still in the return window")
     spendable: int = Field(description="points that can be spent now")
     pending: int = Field(description="points still in the return window")

@@ -54,6 +54,9 @@ class PurchaseResult(Reply):
     balance: int
     spendable: int
     pending: int
+    tier: str | None = Field(default=None, description="the member's tier after this purchase")
+    coupons: list[str] = Field(default_factory=list, description="coupon codes from stamp cards this filled")
+    stamps: dict[str, int] = Field(default_factory=dict, description="stamps collected per stamp card")
 
 
 class RefundRequest(Request):

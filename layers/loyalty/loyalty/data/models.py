@@ -108,6 +108,18 @@ class MemberItem(_Base):
     purchases_count = NumberAttribute(default=0)
     spend_total_kopecks = NumberAttribute(default=0)
     last_purchase_at = UTCDateTimeAttribute(null=True)
+    # tiers: qualifying totals by month ("2026-11"), and the review schedule
+    spend_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    earned_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    tier_review_on = UnicodeAttribute(null=True)
+    grace_until = UnicodeAttribute(null=True)
+    paid_tier = UnicodeAttribute(null=True)
+    paid_until = UnicodeAttribute(null=True)
+    # referrals and stamp cards
+    referral_code = UnicodeAttribute(null=True)
+    referred_by = UnicodeAttribute(null=True)
+    referral_done = BooleanAttribute(default=False)
+    stamps = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     version = NumberAttribute(default=0)  # optimistic concurrency: every write bumps it
 
 
@@ -204,6 +216,26 @@ class ExpiryQueueItem(_Base):
         table_name = "unbound"
 
 
+class TierQueueItem(_Base):
+    """pk = 'TIERQ#<date>#<shard>', sk = '<merchant>#<member>': the member's tier is due for review
+    (or a paid membership lapses) on that date. Stale reminders are deleted when read."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+
+class BirthdayItem(_Base):
+    """pk = 'BDAY#<MM-DD>#<shard>', sk = '<merchant>#<member>': who has a birthday on that day.
+    The birthday job reads only today's (and yesterday's) partitions: no scan."""
+
+    table_env = "members_table"
+
+    class Meta:
+        table_name = "unbound"
+
+
 class HoldQueueItem(_Base):
     """pk = 'HOLDQ#<hour of expiry>', sk = '<expiry time>#<merchant>#<redemption id>': an open
     hold. Confirm and cancel delete it; the hold-release job lapses what is left."""
@@ -217,7 +249,7 @@ class HoldQueueItem(_Base):
     redemption_id = UnicodeAttribute()
 
 
-ALL_MODELS += (ExpiryQueueItem, HoldQueueItem)
+ALL_MODELS += (ExpiryQueueItem, TierQueueItem, BirthdayItem, HoldQueueItem)
 
 
 class RewardItem(_Base):

@@ -23,6 +23,7 @@ class Line:
     amount_kopecks: int
     category: str | None = None
     reward: bool = False  # paid with points or a coupon: never earns
+    quantity: int = 1
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
@@ -73,6 +73,75 @@ class Promotion(_Strict):
         return self
 
 
+TierName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+
+
+class TierMeasure(StrEnum):
+    SPEND = "spend"  # kopecks paid in the window
+    POINTS = "points"  # points earned in the window (never the spendable balance)
+
+
+class TierLevel(_Strict):
+    name: TierName
+    title: str | None = Field(default=None, max_length=64, description="shown to members, e.g. «Золото»")
+    threshold: int = Field(ge=0, description="kopecks of spend or points earned in the window to reach it")
+    earn_multiplier: Multiplier = Decimal(1)
+    discount_percent: int = Field(default=0, ge=0, le=100, description="permanent discount returned by quotes")
+    perks: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=20)
+
+
+class Tiers(_Strict):
+    """Bronze / Silver / Gold. Upgrades happen at the purchase that qualifies; a member keeps a
+    tier until its review (``review_months`` after reaching or confirming it) and, if they fall
+    short then, for ``grace_days`` more."""
+
+    measure: TierMeasure = TierMeasure.SPEND
+    window_months: int = Field(default=12, ge=1, le=36)
+    review_months: int = Field(default=12, ge=1, le=36)
+    grace_days: int = Field(default=0, ge=0, le=365)
+    levels: list[TierLevel] = Field(min_length=1, max_length=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        thresholds = [level.threshold for level in self.levels]
+        if thresholds[0] != 0:
+            raise ValueError("the first tier is where everyone starts: its threshold must be 0")
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("tier thresholds must increase strictly")
+        names = [level.name for level in self.levels]
+        if len(names) != len(set(names)):
+            raise ValueError("tier names must be unique")
+        return self
+
+    def level(self, name: str | None) -> TierLevel | None:
+        return next((level for level in self.levels if level.name == name), None)
+
+    def rank(self, name: str | None) -> int:
+        return next((index for index, level in enumerate(self.levels) if level.name == name), -1)
+
+
+class Bonuses(_Strict):
+    """Points for occasions. Zero means the bonus is off."""
+
+    welcome_points: int = Field(default=0, ge=0, le=1_000_000)
+    birthday_points: int = Field(default=0, ge=0, le=1_000_000)
+    review_points: int = Field(default=0, ge=0, le=1_000_000)
+    survey_points: int = Field(default=0, ge=0, le=1_000_000)
+    referrer_points: int = Field(default=0, ge=0, le=1_000_000, description="for the member who invited")
+    referred_points: int = Field(default=0, ge=0, le=1_000_000, description="for the invited member")
+    referral_min_purchase_kopecks: int = Field(default=0, ge=0, description="the first purchase that counts")
+
+
+class StampCard(_Strict):
+    """Buy ``stamps_required`` in a category, get a coupon for one free."""
+
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+    category: Category
+    stamps_required: int = Field(ge=2, le=100)
+    reward_name: str = Field(min_length=1, max_length=120)
+    coupon_valid_days: int = Field(default=30, ge=1, le=3650)
+
+
 class Program(_Strict):
     """What a merchant configures. Money in kopecks; rates as documented per field."""
 
@@ -92,6 +161,12 @@ class Program(_Strict):
     pending_days: int = Field(default=0, ge=0, le=90, description="return window before points count")
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
     timezone: str = Field(default="Europe/Moscow", max_length=64)
+    tiers: Tiers | None = None
+    bonuses: Bonuses = Bonuses()
+    stamp_cards: list[StampCard] = Field(default_factory=list, max_length=20)
+    expiry_warning_days: Literal[0, 3, 7, 14, 30] = Field(
+        default=7, description="warn members this many days before points expire; 0: no warnings"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -111,6 +186,9 @@ class Program(_Strict):
             raise ValueError("cashback mode needs cashback_percent > 0")
         if self.mode is Mode.DISCOUNT and self.discount_percent <= 0:
             raise ValueError("discount mode needs discount_percent > 0")
+        cards = [card.id for card in self.stamp_cards]
+        if len(cards) != len(set(cards)):
+            raise ValueError("stamp card ids must be unique")
         return self
 
     @property

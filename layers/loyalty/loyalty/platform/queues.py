@@ -12,6 +12,7 @@ The rest of the batch is applied either way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -94,3 +95,9 @@ class QueueConsumer:
                 "permanent": permanent,
             },
         )
+
+
+def eventbridge_detail(record: SQSRecord) -> Any:
+    """The ``detail`` of an EventBridge event delivered to SQS by a rule."""
+    envelope = json.loads(record.body)
+    return envelope.get("detail", envelope) if isinstance(envelope, dict) else envelope

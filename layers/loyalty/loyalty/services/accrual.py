@@ -1,8 +1,11 @@
-"""Purchases earn points; refunds take back the points of the refunded part."""
+"""Purchases earn points; refunds take back the points of the refunded part.
+
+A purchase's one transaction also carries what it triggers: a tier upgrade, the invited member's
+referral bonus on their first qualifying purchase, and a coupon for every stamp card it fills.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from loyalty.api.purchases import (
@@ -13,49 +16,65 @@ from loyalty.api.purchases import (
     RefundResult,
     RuleAwardView,
 )
-from loyalty.data.models import ExpiryQueueItem, MemberItem, OperationItem
+from loyalty.data.models import MemberItem, OperationItem, as_plain_map
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.domain.earning import Line, Purchase, compute_earning, refund_clawback
-from loyalty.domain.wallet import LotKey, Wallet, lot_for
+from loyalty.domain.program import Program
+from loyalty.domain.stamps import add_stamps
+from loyalty.domain.wallet import LotKey, lot_for
 from loyalty.errors import InvalidRequest, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.ledger import (
-    OP_SK,
-    apply_change,
-    get_operation,
-    new_entry,
-    operation_pk,
-    request_hash,
-)
-from loyalty.services.members import resolve_member, wallet_of
+from loyalty.services.ledger import OP_SK, Draft, apply_change, get_operation, operation_pk, request_hash
+from loyalty.services.members import ensure_active, resolve_member
 from loyalty.services.merchants import programs
-from loyalty.services.tiers import tier_benefit
+from loyalty.services.rewards import issue_coupon
+from loyalty.services.tiers import record_activity, tier_benefit, upgrade_if_qualified
 
-EXPIRY_SHARDS = 16
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def expiry_queue_pk(expires_on: str, shard: int) -> str:
-    return f"EXPQ#{expires_on}#{shard:02d}"
+def bonus_lot(program: Program, draft: Draft) -> LotKey:
+    """Bonuses expire like purchases but have no return window."""
+    return lot_for(draft.today, program.expiry_months, 0)
 
 
-def expiry_shard(member_key: str) -> int:
-    return int(hashlib.sha256(member_key.encode()).hexdigest()[:8], 16) % EXPIRY_SHARDS
+def _referral_bonus(draft: Draft, program: Program, amount_kopecks: int, operation: str) -> None:
+    member = draft.member
+    bonuses = program.bonuses
+    if member.referred_by is None or member.referral_done or amount_kopecks < bonuses.referral_min_purchase_kopecks:
+        return
+    if not (bonuses.referred_points or bonuses.referrer_points):
+        return
+    member.referral_done = True
+    # The entry also tells the bonus worker (through the ledger stream) to reward the referrer.
+    draft.credit(
+        bonuses.referred_points,
+        bonus_lot(program, draft),
+        kind="bonus",
+        operation=operation,
+        details={"bonus": "referral", "role": "referred", "referrer_id": member.referred_by},
+    )
 
 
-def expiry_queue_items(member: MemberItem, before: Wallet, after: Wallet) -> list[ExpiryQueueItem]:
-    """Queue the member for the expiry job on each expiry date it did not have a bucket for."""
-    known = {LotKey.decode(raw).expires_on for raw in before.lots}
-    new_dates = {LotKey.decode(raw).expires_on for raw in after.lots} - known - {None}
-    return [
-        ExpiryQueueItem(expiry_queue_pk(day.isoformat(), expiry_shard(member.pk)), member.pk)
-        for day in sorted(d for d in new_dates if d is not None)
-    ]
-
-
-def ensure_active(member: MemberItem) -> None:
-    if member.status != "active":
-        raise NotFound("member not found", code="member_not_found")
+def _stamp_cards(draft: Draft, program: Program, lines: tuple[Line, ...], operation: str) -> list[str]:
+    if not program.stamp_cards:
+        return []
+    stamps = {card: int(count) for card, count in as_plain_map(draft.member.stamps).items()}
+    updated, completed = add_stamps(program.stamp_cards, stamps, lines)
+    draft.member.stamps = updated
+    codes = []
+    for done in completed:
+        for _ in range(done.coupons):
+            coupon = issue_coupon(
+                draft,
+                reward_id=f"stamp:{done.card.id}",
+                reward_name=done.card.reward_name,
+                valid_days=done.card.coupon_valid_days,
+                points=0,
+                operation=operation,
+            )
+            codes.append(coupon.code)
+    return codes
 
 
 def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: PiiCipher) -> tuple[PurchaseResult, bool]:
@@ -65,54 +84,26 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
     if occurred_at > now + MAX_CLOCK_SKEW:
         raise InvalidRequest("occurred_at is in the future", details={"field": "occurred_at"})
     member_id = resolve_member(
-        merchant_id,
-        member_id=request.member_id,
-        card_number=request.card_number,
-        phone=request.phone,
-        cipher=cipher,
+        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
     )
     versioned = programs.get(merchant_id)
     program = versioned.program
-    purchase = Purchase(
-        amount_kopecks=request.amount_kopecks,
-        occurred_at=occurred_at,
-        lines=tuple(Line(line.amount_kopecks, line.category, line.reward) for line in request.lines or ()),
-    )
+    lines = tuple(Line(line.amount_kopecks, line.category, line.reward, line.quantity) for line in request.lines or ())
+    purchase = Purchase(amount_kopecks=request.amount_kopecks, occurred_at=occurred_at, lines=lines)
     op_pk = operation_pk(merchant_id, "purchase", request.transaction_id)
-    today = now.date()
+    digest = request_hash(request)
+    operation_name = f"purchase:{request.transaction_id}"
 
     def build(member: MemberItem) -> tuple[MemberWrite, PurchaseResult]:
         ensure_active(member)
-        read_version = int(member.version)
+        draft = Draft(member, now)
         earning = compute_earning(program, purchase, tier_benefit(member, program))
-        before = wallet_of(member).matured(today)
-        lot = lot_for(today, program.expiry_months, program.pending_days) if earning.points else None
-        after, kept = before.earn(lot, earning.points) if lot else (before, 0)
-        member.lots, member.debt, member.balance = dict(after.lots), after.debt, after.balance
-        member.earned_total = int(member.earned_total) + earning.points
-        member.purchases_count = int(member.purchases_count) + 1
-        member.spend_total_kopecks = int(member.spend_total_kopecks) + request.amount_kopecks
-        member.last_purchase_at = max(occurred_at, member.last_purchase_at or occurred_at)
-        result = PurchaseResult(
-            transaction_id=request.transaction_id,
-            member_id=member_id,
-            points_earned=earning.points,
-            breakdown=[RuleAwardView(rule=a.rule, points=a.points) for a in earning.breakdown],
-            reason=earning.reason,
-            lot=LotView(expires_on=lot.expires_on, available_on=lot.available_on) if lot else None,
-            program_version=versioned.version,
-            balance=after.balance,
-            spendable=max(after.spendable(today), 0),
-            pending=after.pending(today),
-        )
-        entry = new_entry(
-            member,
+        lot = lot_for(draft.today, program.expiry_months, program.pending_days)
+        draft.credit(
+            earning.points,
+            lot,
             kind="earn",
-            points=earning.points,
-            operation=f"purchase:{request.transaction_id}",
-            now=now,
-            lot_key=lot.encode() if lot else None,
-            lot_points=kept if lot else None,
+            operation=operation_name,
             details={
                 "transaction_id": request.transaction_id,
                 "amount_kopecks": request.amount_kopecks,
@@ -124,34 +115,58 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
                 "channel": request.channel,
             },
         )
+        member.earned_total = int(member.earned_total) + earning.points
+        member.purchases_count = int(member.purchases_count) + 1
+        member.spend_total_kopecks = int(member.spend_total_kopecks) + request.amount_kopecks
+        member.last_purchase_at = max(occurred_at, member.last_purchase_at or occurred_at)
+        record_activity(
+            member,
+            spend_on=occurred_at.date(),
+            spend=request.amount_kopecks,
+            earned_on=draft.today,
+            earned=earning.points,
+        )
+        _referral_bonus(draft, program, request.amount_kopecks, operation_name)
+        coupons = _stamp_cards(draft, program, purchase.effective_lines() if lines else (), operation_name)
+        upgrade_if_qualified(draft, program, operation_name)
+        wallet = draft.wallet
+        result = PurchaseResult(
+            transaction_id=request.transaction_id,
+            member_id=member_id,
+            points_earned=earning.points,
+            breakdown=[RuleAwardView(rule=a.rule, points=a.points) for a in earning.breakdown],
+            reason=earning.reason,
+            lot=LotView(expires_on=lot.expires_on, available_on=lot.available_on) if earning.points else None,
+            program_version=versioned.version,
+            balance=wallet.balance,
+            spendable=max(wallet.spendable(draft.today), 0),
+            pending=wallet.pending(draft.today),
+            tier=member.tier,
+            coupons=coupons,
+            stamps={k: int(v) for k, v in as_plain_map(member.stamps).items()},
+        )
         operation = OperationItem(
             op_pk,
             OP_SK,
             kind="purchase",
             merchant_id=merchant_id,
             member_key=member.pk,
-            request_hash=request_hash(request),
+            request_hash=digest,
             created_at=now,
             response=result.model_dump(mode="json"),
             state={
                 "member_id": member_id,
                 "points": earning.points,
                 "amount_kopecks": request.amount_kopecks,
+                "occurred_on": occurred_at.date().isoformat(),
                 "refunded_kopecks": 0,
                 "refunded_points": 0,
-                "lot_key": lot.encode() if lot else None,
+                "lot_key": lot.encode() if earning.points else None,
             },
         )
-        write = MemberWrite(
-            member,
-            read_version,
-            entries=[entry],
-            new_operation=operation,
-            puts=list(expiry_queue_items(member, before, after)),
-        )
-        return write, result
+        return draft.finish(new_operation=operation), result
 
-    return apply_change(merchant_id, member_id, build, PurchaseResult, operation=(op_pk, request_hash(request)))
+    return apply_change(merchant_id, member_id, build, PurchaseResult, operation=(op_pk, digest))
 
 
 def refund(merchant_id: str, transaction_id: str, request: RefundRequest, now: datetime) -> tuple[RefundResult, bool]:
@@ -161,12 +176,12 @@ def refund(merchant_id: str, transaction_id: str, request: RefundRequest, now: d
         raise NotFound("purchase not found", code="purchase_not_found")
     member_id = str(purchase_op.state["member_id"])
     op_pk = operation_pk(merchant_id, "refund", transaction_id, request.refund_id)
-    today = now.date()
+    digest = request_hash(request)
 
     def build(member: MemberItem) -> tuple[MemberWrite, RefundResult]:
-        read_version = int(member.version)
         purchase = get_operation(purchase_pk)
-        assert purchase is not None  # operation records are never deleted
+        if purchase is None:
+            raise NotFound("purchase not found", code="purchase_not_found")
         state = dict(purchase.state)
         amount, refunded = int(state["amount_kopecks"]), int(state["refunded_kopecks"])
         if refunded + request.amount_kopecks > amount:
@@ -175,32 +190,16 @@ def refund(merchant_id: str, transaction_id: str, request: RefundRequest, now: d
                 code="refund_exceeds_purchase",
                 details={"purchase_kopecks": amount, "already_refunded_kopecks": refunded},
             )
+        draft = Draft(member, now)
         points = refund_clawback(int(state["points"]), amount, refunded, request.amount_kopecks)
-        before = wallet_of(member).matured(today)
         preferred = LotKey.decode(state["lot_key"]) if state.get("lot_key") else None
-        after, allocation, debt_added = before.claw_back(points, preferred, today) if points else (before, {}, 0)
-        member.lots, member.debt, member.balance = dict(after.lots), after.debt, after.balance
-        member.spend_total_kopecks = int(member.spend_total_kopecks) - request.amount_kopecks
-        state["refunded_kopecks"] = refunded + request.amount_kopecks
-        state["refunded_points"] = int(state["refunded_points"]) + points
-        purchase.state = state
-        purchase.updated_at = now
-        result = RefundResult(
-            transaction_id=transaction_id,
-            refund_id=request.refund_id,
-            member_id=member_id,
-            points_clawed_back=points,
-            debt_added=debt_added,
-            refunded_kopecks_total=state["refunded_kopecks"],
-            balance=after.balance,
-            spendable=after.spendable(today),
+        draft.wallet, allocation, debt_added = (
+            draft.wallet.claw_back(points, preferred, draft.today) if points else (draft.wallet, {}, 0)
         )
-        entry = new_entry(
-            member,
+        draft.entry(
             kind="refund",
             points=-points,
             operation=f"refund:{transaction_id}:{request.refund_id}",
-            now=now,
             allocation=allocation,
             details={
                 "transaction_id": transaction_id,
@@ -209,24 +208,39 @@ def refund(merchant_id: str, transaction_id: str, request: RefundRequest, now: d
                 "debt_added": debt_added,
             },
         )
+        member.spend_total_kopecks = int(member.spend_total_kopecks) - request.amount_kopecks
+        occurred_on = datetime.fromisoformat(state.get("occurred_on") or now.date().isoformat()).date()
+        record_activity(
+            member,
+            spend_on=occurred_on,
+            spend=-request.amount_kopecks,
+            earned_on=purchase.created_at.date(),
+            earned=-points,
+        )
+        state["refunded_kopecks"] = refunded + request.amount_kopecks
+        state["refunded_points"] = int(state["refunded_points"]) + points
+        purchase.state, purchase.updated_at = state, now
+        result = RefundResult(
+            transaction_id=transaction_id,
+            refund_id=request.refund_id,
+            member_id=member_id,
+            points_clawed_back=points,
+            debt_added=debt_added,
+            refunded_kopecks_total=state["refunded_kopecks"],
+            balance=draft.wallet.balance,
+            spendable=draft.wallet.spendable(draft.today),
+        )
         operation = OperationItem(
             op_pk,
             OP_SK,
             kind="refund",
             merchant_id=merchant_id,
             member_key=member.pk,
-            request_hash=request_hash(request),
+            request_hash=digest,
             created_at=now,
             response=result.model_dump(mode="json"),
             state={"member_id": member_id, "points": points},
         )
-        write = MemberWrite(
-            member,
-            read_version,
-            entries=[entry],
-            new_operation=operation,
-            updated_operation=(purchase, int(purchase.version)),
-        )
-        return write, result
+        return draft.finish(new_operation=operation, updated_operation=(purchase, int(purchase.version))), result
 
-    return apply_change(merchant_id, member_id, build, RefundResult, operation=(op_pk, request_hash(request)))
+    return apply_change(merchant_id, member_id, build, RefundResult, operation=(op_pk, digest))

@@ -17,9 +17,10 @@ from loyalty.clock import add_months, end_of_month
 from loyalty.data.models import ExpiryQueueItem, MemberItem
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.errors import NotFound
-from loyalty.services.accrual import EXPIRY_SHARDS, expiry_queue_pk
-from loyalty.services.ledger import apply_change, new_entry
-from loyalty.services.members import wallet_of
+from loyalty.events import DomainEvent
+from loyalty.services.ledger import EXPIRY_SHARDS, Draft, apply_change, expiry_queue_pk
+from loyalty.services.members import get_member, wallet_of
+from loyalty.services.merchants import programs
 
 LOOKBACK_MONTHS = 3
 
@@ -41,26 +42,23 @@ class ExpiryResult(BaseModel):
 
 def expire_member(merchant_id: str, member_id: str, now: datetime, queue_item: ExpiryQueueItem | None = None) -> int:
     """Expire everything of this member that expired before ``now``'s date; returns the points."""
-    today = now.date()
 
     def build(member: MemberItem) -> tuple[MemberWrite, ExpiryResult]:
-        read_version = int(member.version)
-        after, expired = wallet_of(member).expire(today)
+        draft = Draft(member, now)
+        draft.wallet, expired = draft.wallet.expire(draft.today)
         if not expired:
             raise _Nothing
-        member.lots, member.debt, member.balance = dict(after.lots), after.debt, after.balance
         points = sum(expired.values())
-        entry = new_entry(
-            member,
+        draft.entry(
             kind="expire",
             points=-points,
-            operation=f"expire:{today.isoformat()}",
-            now=now,
+            operation=f"expire:{draft.today.isoformat()}",
             allocation=expired,
             details={"expired_buckets": sorted(expired)},
         )
-        deletes = [queue_item] if queue_item is not None else []
-        return MemberWrite(member, read_version, entries=[entry], deletes=list(deletes)), ExpiryResult(points=points)
+        if queue_item is not None:
+            draft.deletes.append(queue_item)
+        return draft.finish(), ExpiryResult(points=points)
 
     try:
         result, _ = apply_change(merchant_id, member_id, build, ExpiryResult)
@@ -86,7 +84,52 @@ def run_expiry(
     return {"members": members, "points": points, "complete": 1}
 
 
-def expiring_soon_dates(today: date, warn_days: int) -> list[date]:
-    """The month end exactly ``warn_days`` ahead, if there is one (the daily job warns once)."""
-    target = today + timedelta(days=warn_days)
-    return [target] if target == end_of_month(target) else []
+WARNING_DAYS = (3, 7, 14, 30)  # the choices a program has (Program.expiry_warning_days)
+
+
+def warn_expiring(
+    now: datetime, publish: Callable[[list[DomainEvent]], object], time_left: Callable[[], bool] | None = None
+) -> dict[str, int]:
+    """Tell members their points expire soon: for each warning horizon that lands on a month end,
+    read that month end's expiry queue and warn the members whose program uses that horizon.
+    Each queue is read at most once per horizon, so the work grows with the members warned."""
+    today = now.date()
+    warned = 0
+    for days in WARNING_DAYS:
+        expires_on = today + timedelta(days=days)
+        if expires_on != end_of_month(expires_on):
+            continue
+        events: list[DomainEvent] = []
+        for shard in range(EXPIRY_SHARDS):
+            for item in ExpiryQueueItem.query(expiry_queue_pk(expires_on.isoformat(), shard)):
+                if time_left is not None and not time_left():
+                    publish(events)
+                    return {"warned": warned + len(events), "complete": 0}
+                merchant_id, _, member_id = str(item.sk).partition("#")
+                event = _expiring_event(merchant_id, member_id, expires_on, days, now)
+                if event is not None:
+                    events.append(event)
+        if events:
+            publish(events)
+        warned += len(events)
+    return {"warned": warned, "complete": 1}
+
+
+def _expiring_event(merchant_id: str, member_id: str, expires_on: date, days: int, now: datetime) -> DomainEvent | None:
+    try:
+        if programs.get(merchant_id).program.expiry_warning_days != days:
+            return None
+        member = get_member(merchant_id, member_id, consistent=False)
+    except NotFound:
+        return None
+    points = wallet_of(member).expiring(now.date(), expires_on).get(expires_on, 0)
+    if member.status != "active" or points <= 0:
+        return None
+    return DomainEvent(
+        event_id=f"expiring:{member.pk}:{expires_on.isoformat()}",
+        type="points_expiring",
+        merchant_id=merchant_id,
+        member_id=member_id,
+        occurred_at=now,
+        data={"points": points, "expires_on": expires_on.isoformat(), "balance": int(member.balance)},
+    )

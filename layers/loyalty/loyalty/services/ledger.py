@@ -13,18 +13,20 @@ import json
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
 
 from loyalty.clock import isoformat
-from loyalty.data.models import LedgerEntryItem, MemberItem, OperationItem
+from loyalty.data.models import ExpiryQueueItem, LedgerEntryItem, MemberItem, OperationItem
 from loyalty.data.unit_of_work import MemberWrite, OperationExists, StaleMember, commit
+from loyalty.domain.wallet import LotKey, Wallet
 from loyalty.errors import Conflict, LoyaltyError, NotFound, Unavailable
 from loyalty.ids import new_id
-from loyalty.services.members import get_member
+from loyalty.services.members import get_member, wallet_of
 
 OP_SK = "OP"
 MAX_ATTEMPTS = 40
@@ -47,36 +49,123 @@ def get_operation(pk: str, *, consistent: bool = True) -> OperationItem | None:
         return None
 
 
-def new_entry(
-    member: MemberItem,
-    *,
-    kind: str,
-    points: int,
-    operation: str,
-    now: datetime,
-    lot_key: str | None = None,
-    lot_points: int | None = None,
-    allocation: dict[str, int] | None = None,
-    details: dict[str, Any] | None = None,
-    balance_after: int | None = None,
-) -> LedgerEntryItem:
-    entry_id = new_id("le")
-    return LedgerEntryItem(
-        member.pk,
-        f"{isoformat(now)}#{entry_id}",
-        entry_id=entry_id,
-        merchant_id=member.merchant_id,
-        member_id=member.member_id,
-        kind=kind,
-        points=points,
-        balance_after=int(member.balance) if balance_after is None else balance_after,
-        operation=operation,
-        created_at=now,
-        lot_key=lot_key,
-        lot_points=lot_points,
-        allocation=allocation or None,
-        details=details or {},
-    )
+EXPIRY_SHARDS = 16
+
+
+def expiry_queue_pk(expires_on: str, shard: int) -> str:
+    return f"EXPQ#{expires_on}#{shard:02d}"
+
+
+def shard_of(key: str, shards: int) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % shards
+
+
+class Draft:
+    """One change of a member, built up step by step and written in one transaction: the member
+    item (checked against the version it was read at), its new ledger entries in order, and the
+    other items of the same transaction.
+
+    Every entry moves the running balance by its points, and ``finish`` refuses to write unless
+    the wallet's balance equals the balance the entries add up to: the ledger always explains it.
+    """
+
+    def __init__(self, member: MemberItem, now: datetime) -> None:
+        self.member = member
+        self.now = now
+        self.today = now.date()
+        self.read_version = int(member.version)
+        self.wallet: Wallet = wallet_of(member).matured(self.today)
+        self._initial_wallet = self.wallet
+        self._balance = self.wallet.balance
+        self.entries: list[LedgerEntryItem] = []
+        self.creates: list[Model] = []
+        self.puts: list[Model] = []
+        self.deletes: list[Model] = []
+
+    @property
+    def balance(self) -> int:
+        return self._balance
+
+    def entry(
+        self,
+        *,
+        kind: str,
+        points: int,
+        operation: str,
+        lot_key: str | None = None,
+        lot_points: int | None = None,
+        allocation: dict[str, int] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> LedgerEntryItem:
+        self._balance += points
+        entry_id = new_id("le")
+        at = self.now + timedelta(milliseconds=len(self.entries))  # keeps entries of one change in order
+        item = LedgerEntryItem(
+            self.member.pk,
+            f"{isoformat(at)}#{entry_id}",
+            entry_id=entry_id,
+            merchant_id=self.member.merchant_id,
+            member_id=self.member.member_id,
+            kind=kind,
+            points=points,
+            balance_after=self._balance,
+            operation=operation,
+            created_at=at,
+            lot_key=lot_key,
+            lot_points=lot_points,
+            allocation=allocation or None,
+            details=details or {},
+        )
+        self.entries.append(item)
+        return item
+
+    def credit(
+        self, points: int, key: LotKey, *, kind: str, operation: str, details: dict[str, Any] | None = None
+    ) -> LedgerEntryItem:
+        """Points into a lot (debt is repaid first), with its ledger entry."""
+        self.wallet, kept = self.wallet.earn(key, points) if points else (self.wallet, 0)
+        return self.entry(
+            kind=kind,
+            points=points,
+            operation=operation,
+            lot_key=key.encode() if points else None,
+            lot_points=kept if points else None,
+            details=details,
+        )
+
+    def debit(self, points: int, *, kind: str, operation: str, details: dict[str, Any] | None = None) -> dict[str, int]:
+        """Spend points, soonest-expiring first; raises InsufficientPoints and changes nothing."""
+        self.wallet, allocation = self.wallet.spend(points, self.today)
+        self.entry(kind=kind, points=-points, operation=operation, allocation=allocation, details=details)
+        return allocation
+
+    def finish(
+        self, *, new_operation: OperationItem | None = None, updated_operation: tuple[OperationItem, int] | None = None
+    ) -> MemberWrite:
+        if self.wallet.balance != self._balance:
+            raise AssertionError(f"ledger entries add up to {self._balance}, wallet holds {self.wallet.balance}")
+        member = self.member
+        member.lots, member.debt, member.balance = dict(self.wallet.lots), self.wallet.debt, self.wallet.balance
+        return MemberWrite(
+            member,
+            self.read_version,
+            entries=self.entries,
+            new_operation=new_operation,
+            updated_operation=updated_operation,
+            creates=self.creates,
+            puts=self.puts + self._expiry_queue_items(),
+            deletes=self.deletes,
+        )
+
+    def _expiry_queue_items(self) -> list[Model]:
+        """Queue the member for the expiry job on each expiry date it did not have a bucket for."""
+        known = {LotKey.decode(raw).expires_on for raw in self._initial_wallet.lots}
+        new_dates = {LotKey.decode(raw).expires_on for raw in self.wallet.lots} - known
+        shard = shard_of(self.member.pk, EXPIRY_SHARDS)
+        return [
+            ExpiryQueueItem(expiry_queue_pk(day.isoformat(), shard), self.member.pk)
+            for day in sorted(d for d in new_dates if d is not None)
+        ]
 
 
 def _backoff(attempt: int) -> None:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
-from loyalty.api.members import EnrollRequest, MemberView
+from loyalty.api.members import MemberView
 from loyalty.data.models import LookupItem, MemberItem, as_plain_map
-from loyalty.domain.cards import is_valid_card_number, new_card_number
 from loyalty.domain.wallet import Wallet
-from loyalty.errors import Conflict, InvalidRequest, NotFound
-from loyalty.ids import new_id
+from loyalty.errors import InvalidRequest, NotFound
 from loyalty.pii.cipher import PiiCipher
-from loyalty.pii.contact import mask_email, mask_phone, normalise_email, normalise_phone
+from loyalty.pii.contact import mask_email, mask_phone, normalise_phone
 
 MEMBER_SK = "MEMBER"
 LOOKUP_SK = "LOOKUP"
@@ -35,69 +30,24 @@ def card_lookup_pk(merchant_id: str, card_number: str) -> str:
     return f"CARD#{merchant_id}#{card_number}"
 
 
-@dataclass(frozen=True)
-class Enrolled:
-    member: MemberItem
-    created: bool
+def referral_lookup_pk(merchant_id: str, code: str) -> str:
+    return f"REF#{merchant_id}#{code.upper()}"
+
+
+def lookup(pk: str) -> str | None:
+    """The member id a phone, card or referral look-up item points to."""
+    return _lookup(pk)
+
+
+def ensure_active(member: MemberItem) -> None:
+    """Erased or closed members are not found: they neither earn nor spend."""
+    if member.status != "active":
+        raise NotFound("member not found", code="member_not_found")
 
 
 def wallet_of(member: MemberItem) -> Wallet:
     lots = {raw: int(points) for raw, points in as_plain_map(member.lots).items()}
     return Wallet(lots, int(member.debt))
-
-
-def enroll(merchant_id: str, request: EnrollRequest, now: datetime, cipher: PiiCipher) -> MemberItem:
-    phone = normalise_phone(request.phone)
-    email = normalise_email(request.email) if request.email else None
-    if request.card_number is not None and not is_valid_card_number(request.card_number):
-        raise InvalidRequest("card_number fails its check digit", details={"field": "card_number"})
-    phone_hash = cipher.lookup_hash("phone", phone)
-    for _ in range(_CARD_ATTEMPTS):
-        member_id = new_id("mbr")
-        key = member_key(merchant_id, member_id)
-        card_number = request.card_number or new_card_number()
-        member = MemberItem(
-            key,
-            MEMBER_SK,
-            merchant_id=merchant_id,
-            member_id=member_id,
-            phone_enc=cipher.encrypt(phone, context=key),
-            phone_hash=phone_hash,
-            name_enc=cipher.encrypt(request.name, context=key) if request.name else None,
-            email_enc=cipher.encrypt(email, context=key) if email else None,
-            card_number=card_number,
-            created_at=now,
-            language=request.language,
-            timezone=request.timezone,
-            birthday=request.birthday.isoformat() if request.birthday else None,
-            lots={},
-            debt=0,
-            balance=0,
-            version=0,
-        )
-        phone_lookup = LookupItem(phone_lookup_pk(merchant_id, phone_hash), LOOKUP_SK, member_id=member_id)
-        card_lookup = LookupItem(card_lookup_pk(merchant_id, card_number), LOOKUP_SK, member_id=member_id)
-        try:
-            with TransactWrite(connection=Connection()) as tx:
-                tx.save(member, condition=MemberItem.pk.does_not_exist())
-                tx.save(phone_lookup, condition=LookupItem.pk.does_not_exist())
-                tx.save(card_lookup, condition=LookupItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                existing = _lookup(phone_lookup.pk)
-                raise Conflict(
-                    "a member with this phone is already enrolled",
-                    code="member_exists",
-                    details={"member_id": existing},
-                ) from exc
-            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
-                if request.card_number is not None:
-                    raise Conflict("this card is linked to another member", code="card_in_use") from exc
-                continue  # a generated number collided: draw another
-            raise
-        return member
-    raise Conflict("could not allocate a card number; try again", code="card_allocation_failed")
 
 
 def _lookup(pk: str) -> str | None:
@@ -159,6 +109,7 @@ def view(member: MemberItem, cipher: PiiCipher, now: datetime) -> MemberView:
         language=member.language,
         status=member.status,
         tier=member.tier,
+        referral_code=member.referral_code,
         balance=wallet.balance,
         spendable=max(wallet.spendable(today), 0),
         pending=wallet.pending(today),

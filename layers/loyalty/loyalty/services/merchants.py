@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from loyalty.data.connection import connection
 from loyalty.data.models import ApiKeyItem, MerchantItem, ProgramVersionItem
 from loyalty.domain.program import DEFAULT_PROGRAM, Program
 from loyalty.errors import Conflict, NotFound, Unauthenticated
@@ -57,7 +57,7 @@ def create_merchant(
     history = ProgramVersionItem(merchant_id, program_version_sk(1), program=program_json, version=1, created_at=now)
     key = ApiKeyItem(f"APIKEY#{hash_api_key(api_key)}", API_KEY_SK, merchant_id=merchant_id, created_at=now)
     try:
-        with TransactWrite(connection=Connection()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.save(merchant, condition=MerchantItem.pk.does_not_exist())
             tx.save(history)
             tx.save(key, condition=ApiKeyItem.pk.does_not_exist())
@@ -142,7 +142,7 @@ def update_program(
     merchant.program = program_json
     merchant.program_version = new_version
     try:
-        with TransactWrite(connection=Connection()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.save(merchant, condition=MerchantItem.program_version == current)
             tx.save(
                 ProgramVersionItem(

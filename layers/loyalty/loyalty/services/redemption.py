@@ -10,20 +10,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from loyalty.api.redemptions import QuoteRequest, QuoteResult, RedemptionRequest, RedemptionView
 from loyalty.clock import isoformat
+from loyalty.data.connection import connection
 from loyalty.data.models import HoldQueueItem, MemberItem, OperationItem
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.domain.program import Mode, Program
 from loyalty.errors import Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.accrual import ensure_active
-from loyalty.services.ledger import OP_SK, apply_change, get_operation, new_entry, operation_pk, request_hash
-from loyalty.services.members import get_member, resolve_member, wallet_of
+from loyalty.services.ledger import OP_SK, Draft, apply_change, get_operation, operation_pk, request_hash
+from loyalty.services.members import ensure_active, get_member, resolve_member, wallet_of
 from loyalty.services.merchants import programs
 from loyalty.services.tiers import tier_discount_percent
 
@@ -116,13 +115,21 @@ def redeem(
     op_pk = operation_pk(merchant_id, "redemption", request.redemption_id)
     digest = request_hash(request)
     hold = request.mode == "hold"
-    today = now.date()
 
     def build(member: MemberItem) -> tuple[MemberWrite, RedemptionView]:
         ensure_active(member)
-        read_version = int(member.version)
-        after, allocation = wallet_of(member).matured(today).spend(request.points, today)
-        member.lots, member.debt, member.balance = dict(after.lots), after.debt, after.balance
+        draft = Draft(member, now)
+        allocation = draft.debit(
+            request.points,
+            kind="redeem",
+            operation=f"redemption:{request.redemption_id}",
+            details={
+                "redemption_id": request.redemption_id,
+                "mode": request.mode,
+                "amount_kopecks": request.amount_kopecks,
+                "transaction_id": request.transaction_id,
+            },
+        )
         member.spent_total = int(member.spent_total) + request.points
         expires_at = now + timedelta(minutes=program.hold_minutes) if hold else None
         state = {
@@ -135,34 +142,25 @@ def redeem(
             "status": "held" if hold else "completed",
             "hold_expires_at": expires_at.isoformat() if expires_at else None,
         }
+        if expires_at is not None:
+            draft.puts.append(hold_queue_item(merchant_id, request.redemption_id, expires_at))
+        write = draft.finish(
+            new_operation=OperationItem(
+                op_pk,
+                OP_SK,
+                kind="redemption",
+                merchant_id=merchant_id,
+                member_key=member.pk,
+                request_hash=digest,
+                created_at=now,
+                response={},
+                state=state,
+            )
+        )
         view = _view(member_id, state, member, now)
-        entry = new_entry(
-            member,
-            kind="redeem",
-            points=-request.points,
-            operation=f"redemption:{request.redemption_id}",
-            now=now,
-            allocation=allocation,
-            details={
-                "redemption_id": request.redemption_id,
-                "mode": request.mode,
-                "amount_kopecks": request.amount_kopecks,
-                "transaction_id": request.transaction_id,
-            },
-        )
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="redemption",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=view.model_dump(mode="json"),
-            state=state,
-        )
-        puts = [hold_queue_item(merchant_id, request.redemption_id, expires_at)] if expires_at else []
-        return MemberWrite(member, read_version, entries=[entry], new_operation=operation, puts=list(puts)), view
+        assert write.new_operation is not None
+        write.new_operation.response = view.model_dump(mode="json")
+        return write, view
 
     return apply_change(merchant_id, member_id, build, RedemptionView, operation=(op_pk, digest))
 
@@ -191,7 +189,7 @@ def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionVi
         state["status"] = "completed"
         operation.state, operation.updated_at, operation.version = state, now, version + 1
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 tx.save(operation, condition=OperationItem.version == version)
                 tx.delete(hold_queue_item(merchant_id, redemption_id, expires_at))
         except TransactWriteError:
@@ -212,58 +210,38 @@ def release(merchant_id: str, redemption_id: str, now: datetime, *, new_status: 
     """Give a redemption's points back to the lots they came from (points of lots that expired
     meanwhile expire now, with their own ledger entry)."""
     member_id = str(_operation(merchant_id, redemption_id).state["member_id"])
-    today = now.date()
 
     def build(member: MemberItem) -> tuple[MemberWrite, RedemptionView]:
-        read_version = int(member.version)
         operation = _operation(merchant_id, redemption_id)
         state = dict(operation.state)
         if state["status"] in ("cancelled", "expired"):
-            # released meanwhile by someone else: write nothing new, but commit a no-op guard
-            raise _AlreadyReleased(_view(member_id, state, member, now))
-        before = wallet_of(member).matured(today)
-        after, _returned, expired = before.give_back(state["allocation"], today)
+            raise _AlreadyReleased(_view(member_id, state, member, now))  # someone else was first
+        draft = Draft(member, now)
         points = int(state["points"])
-        member.lots, member.debt, member.balance = dict(after.lots), after.debt, after.balance
-        member.spent_total = int(member.spent_total) - points
-        entries = [
-            new_entry(
-                member,
-                kind="redeem_reversal",
-                points=points,
-                operation=f"redemption:{redemption_id}",
-                now=now,
-                allocation=state["allocation"],
-                balance_after=before.balance + points,
-                details={"redemption_id": redemption_id, "reason": new_status},
-            ),
-        ]
+        draft.wallet, _returned, expired = draft.wallet.give_back(state["allocation"], draft.today)
+        draft.entry(
+            kind="redeem_reversal",
+            points=points,
+            operation=f"redemption:{redemption_id}",
+            allocation=state["allocation"],
+            details={"redemption_id": redemption_id, "reason": new_status},
+        )
         expired_points = sum(expired.values())
         if expired_points:
-            entries.append(
-                new_entry(
-                    member,
-                    kind="expire",
-                    points=-expired_points,
-                    operation=f"redemption:{redemption_id}",
-                    now=now + timedelta(milliseconds=1),
-                    allocation=expired,
-                    details={"reason": "returned_after_expiry"},
-                )
+            draft.entry(
+                kind="expire",
+                points=-expired_points,
+                operation=f"redemption:{redemption_id}",
+                allocation=expired,
+                details={"reason": "returned_after_expiry"},
             )
-        held_until = state.get("hold_expires_at") if state["status"] == "held" else None
+        member.spent_total = int(member.spent_total) - points
+        if state["status"] == "held" and state.get("hold_expires_at"):
+            expires_at = datetime.fromisoformat(state["hold_expires_at"])
+            draft.deletes.append(hold_queue_item(merchant_id, redemption_id, expires_at))
         state["status"] = new_status
         operation.state, operation.updated_at = state, now
-        deletes = (
-            [hold_queue_item(merchant_id, redemption_id, datetime.fromisoformat(held_until))] if held_until else []
-        )
-        write = MemberWrite(
-            member,
-            read_version,
-            entries=entries,
-            updated_operation=(operation, int(operation.version)),
-            deletes=list(deletes),
-        )
+        write = draft.finish(updated_operation=(operation, int(operation.version)))
         return write, _view(member_id, state, member, now)
 
     try:

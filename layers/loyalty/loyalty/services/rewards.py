@@ -6,19 +6,18 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from loyalty.api.redemptions import ClaimRequest, CouponView, RewardRequest, RewardView
 from loyalty.clock import isoformat
+from loyalty.data.connection import connection
 from loyalty.data.models import CouponItem, MemberItem, OperationItem, RewardItem
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.errors import Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.accrual import ensure_active
-from loyalty.services.ledger import OP_SK, apply_change, new_entry, operation_pk, request_hash
-from loyalty.services.members import member_key, resolve_member, wallet_of
+from loyalty.services.ledger import OP_SK, Draft, apply_change, operation_pk, request_hash
+from loyalty.services.members import ensure_active, member_key, resolve_member
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 CODE_LENGTH = 8
@@ -104,81 +103,74 @@ def _coupon_pair(item: CouponItem) -> tuple[CouponItem, CouponItem]:
     return item, by_member
 
 
-def claim(
-    merchant_id: str,
-    request: ClaimRequest,
-    now: datetime,
-    cipher: PiiCipher,
-    reward: RewardItem | None = None,
-    *,
-    kind: str = "claim",
-    cost_points: int | None = None,
-) -> tuple[CouponView, bool]:
+def issue_coupon(
+    draft: Draft, *, reward_id: str, reward_name: str, valid_days: int, points: int, operation: str
+) -> CouponItem:
+    """A single-use coupon, written with the change that earned or bought it (its ledger entry
+    tells the member's app and the notifications)."""
+    member = draft.member
+    code = new_coupon_code()
+    coupon = CouponItem(
+        coupon_pk(member.merchant_id, code),
+        COUPON_SK,
+        code=code,
+        merchant_id=member.merchant_id,
+        member_id=member.member_id,
+        member_key=member.pk,
+        reward_id=reward_id,
+        reward_name=reward_name,
+        points_spent=points,
+        status="issued",
+        issued_at=draft.now,
+        expires_on=(draft.today + timedelta(days=valid_days)).isoformat(),
+    )
+    by_code, by_member = _coupon_pair(coupon)
+    draft.creates.append(by_code)  # a code collision fails the write, which retries with a new code
+    draft.puts.append(by_member)
+    details = {"coupon": code, "reward_id": reward_id, "reward_name": reward_name, "expires_on": coupon.expires_on}
+    if points:
+        draft.debit(points, kind="reward", operation=operation, details=details)
+    else:
+        draft.entry(kind="coupon", points=0, operation=operation, details=details)
+    return coupon
+
+
+def claim(merchant_id: str, request: ClaimRequest, now: datetime, cipher: PiiCipher) -> tuple[CouponView, bool]:
     """Spend the reward's points and issue a single-use coupon; once per ``claim_id``."""
     member_id = resolve_member(
         merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
     )
-    reward = reward or get_reward(merchant_id, request.reward_id)
+    reward = get_reward(merchant_id, request.reward_id)
     if not reward.active:
         raise RuleViolation("this reward is not available", code="reward_inactive")
-    cost = int(reward.cost_points) if cost_points is None else cost_points
-    op_pk = operation_pk(merchant_id, kind, request.claim_id)
+    op_pk = operation_pk(merchant_id, "claim", request.claim_id)
     digest = request_hash(request)
-    today = now.date()
 
     def build(member: MemberItem) -> tuple[MemberWrite, CouponView]:
         ensure_active(member)
-        read_version = int(member.version)
-        allocation: dict[str, int] = {}
-        entries = []
-        if cost:
-            after, allocation = wallet_of(member).matured(today).spend(cost, today)
-            member.lots, member.debt, member.balance = dict(after.lots), after.debt, after.balance
-            member.spent_total = int(member.spent_total) + cost
-        code = new_coupon_code()
-        coupon = CouponItem(
-            coupon_pk(merchant_id, code),
-            COUPON_SK,
-            code=code,
-            merchant_id=merchant_id,
-            member_id=member_id,
-            member_key=member_key(merchant_id, member_id),
+        draft = Draft(member, now)
+        coupon = issue_coupon(
+            draft,
             reward_id=reward.reward_id,
             reward_name=reward.name,
-            points_spent=cost,
-            status="issued",
-            issued_at=now,
-            expires_on=(today + timedelta(days=int(reward.coupon_valid_days))).isoformat(),
+            valid_days=int(reward.coupon_valid_days),
+            points=int(reward.cost_points),
+            operation=f"claim:{request.claim_id}",
         )
-        if cost:
-            entries.append(
-                new_entry(
-                    member,
-                    kind="reward",
-                    points=-cost,
-                    operation=f"{kind}:{request.claim_id}",
-                    now=now,
-                    allocation=allocation,
-                    details={"reward_id": reward.reward_id, "coupon": code},
-                )
-            )
-        view = coupon_view(coupon, now, balance=int(member.balance))
+        member.spent_total = int(member.spent_total) + int(reward.cost_points)
+        view = coupon_view(coupon, now, balance=draft.balance)
         operation = OperationItem(
             op_pk,
             OP_SK,
-            kind=kind,
+            kind="claim",
             merchant_id=merchant_id,
             member_key=member.pk,
             request_hash=digest,
             created_at=now,
             response=view.model_dump(mode="json"),
-            state={"member_id": member_id, "code": code, "points": cost},
+            state={"member_id": member_id, "code": coupon.code},
         )
-        by_code, by_member = _coupon_pair(coupon)
-        write = MemberWrite(
-            member, read_version, entries=entries, new_operation=operation, creates=[by_code], puts=[by_member]
-        )
-        return write, view
+        return draft.finish(new_operation=operation), view
 
     return apply_change(merchant_id, member_id, build, CouponView, operation=(op_pk, digest))
 
@@ -211,7 +203,7 @@ def use_coupon(
     coupon.version = version + 1
     by_code, by_member = _coupon_pair(coupon)
     try:
-        with TransactWrite(connection=Connection()) as tx:
+        with TransactWrite(connection=connection()) as tx:
             tx.save(by_code, condition=(CouponItem.version == version) & (CouponItem.status == "issued"))
             tx.save(by_member)
     except TransactWriteError as exc:

@@ -1,0 +1,78 @@
+"""Bonus actions: reviews and surveys (HTTP), birthdays (schedule), the referrer's reward (queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from loyalty import runtime
+from loyalty.api.tiers import BonusActionRequest
+from loyalty.clock import utcnow
+from loyalty.config import CoreConfig
+from loyalty.errors import InvalidRequest
+from loyalty.events import DomainEvent
+from loyalty.http.app import create_app
+from loyalty.http.auth import merchant_key
+from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
+from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.queues import QueueConsumer, eventbridge_detail
+from loyalty.platform.schedule import scheduled_now, time_left
+from loyalty.services import bonuses
+from pydantic import ValidationError
+
+
+class BonusesConfig(CoreConfig):
+    bonus_events_dlq_url: str
+    bonus_events_max_receive_count: int = 5
+
+
+CONFIG = BonusesConfig.from_env()
+runtime.bootstrap(CONFIG)
+
+bp = ApiBlueprint(__name__)
+
+
+@bp.route("/v1/members/{member_id}/bonus-actions", methods=["POST"], authorizer=merchant_key)
+def post_bonus_action(member_id: str) -> object:
+    request = bp.parse(BonusActionRequest)
+    result, replayed = bonuses.bonus_action(bp.merchant_id(), member_id, request, utcnow())
+    return idempotent_reply(201, result, replayed)
+
+
+app = create_app("bonuses", bp)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def birthdays(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    result = bonuses.run_birthdays(scheduled_now(event), time_left(context))
+    logger.info("birthdays", extra=result)
+    return result
+
+
+def apply_referral(record: SQSRecord) -> None:
+    try:
+        event = DomainEvent.model_validate(eventbridge_detail(record))
+    except ValidationError as exc:
+        raise InvalidRequest("not a domain event", details=validation_details(exc)) from exc
+    referrer_id = event.data.get("referrer_id")
+    if event.type != "referral_qualified" or not referrer_id or event.member_id is None:
+        raise InvalidRequest(f"unexpected event {event.type}")
+    bonuses.reward_referrer(event.merchant_id, str(referrer_id), event.member_id, utcnow())
+
+
+referral_events = QueueConsumer(
+    "BonusEvents",
+    apply_referral,
+    dlq_url=CONFIG.bonus_events_dlq_url,
+    max_receive_count=CONFIG.bonus_events_max_receive_count,
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handle_bonus_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return referral_events(event, context)

@@ -1,0 +1,40 @@
+"""The ledger's outbox: turns each new ledger entry (from the table's stream) into a domain event
+on the bus. A failed batch is retried (and bisected) by the event source; consumers dedupe on the
+event id, so a repeat is harmless."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from loyalty import runtime
+from loyalty.config import CoreConfig
+from loyalty.data.models import LedgerEntryItem
+from loyalty.events import DomainEvent, from_ledger_entry
+from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.publisher import publish
+
+CONFIG = CoreConfig.from_env()
+runtime.bootstrap(CONFIG)
+
+
+def events_of(stream_event: dict[str, Any]) -> list[DomainEvent]:
+    events = []
+    for record in stream_event.get("Records", []):
+        if record.get("eventName") != "INSERT":
+            continue  # ledger entries are immutable: only inserts mean something happened
+        entry = LedgerEntryItem.from_raw_data(record["dynamodb"]["NewImage"])
+        event = from_ledger_entry(entry)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def publish_ledger_events(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    events = events_of(event)
+    published = publish(CONFIG.event_bus_name, events)
+    metrics.add_metric(name="DomainEventsPublished", unit="Count", value=published)
+    return {"published": published}
