@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
-from infra.local.provision import REGION, provision
+from infra.local.provision import REGION, provision, push_platform_parameters
 from infra.local.stack import aws_environment
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
@@ -31,7 +31,8 @@ def start_aws() -> ThreadedMotoServer:
     host, port = server.get_host_and_port()
     os.environ.update(aws_environment(f"http://{host}:{port}", "ERROR"))
     os.environ.update({"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "Bench"})
-    stack = provision(boto3.session.Session(region_name=REGION), parameters={"NamePrefix": ""})
+    session = boto3.session.Session(region_name=REGION)
+    stack = provision(session, parameters={"NamePrefix": "", **push_platform_parameters(session)})
     os.environ.update(stack.environment())
     return server
 
@@ -40,7 +41,8 @@ def fresh_stack() -> None:
     from loyalty.services.merchants import programs
 
     requests.post(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", timeout=10)
-    provision(boto3.session.Session(region_name=REGION), parameters={"NamePrefix": ""})
+    session = boto3.session.Session(region_name=REGION)
+    provision(session, parameters={"NamePrefix": "", **push_platform_parameters(session)})
     programs.invalidate_all()
 
 

@@ -13,7 +13,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
-from infra.local.provision import REGION, Stack, provision
+from infra.local.provision import REGION, Stack, provision, push_platform_parameters
 from infra.local.stack import aws_environment
 
 ADMIN_TOKEN = "test-admin-token"
@@ -32,9 +32,10 @@ os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LoyaltyTest"
 
 def _fresh_stack() -> Stack:
     requests.post(f"{MOTO_ENDPOINT}/moto-api/reset", timeout=10)
+    session = boto3.session.Session(region_name=REGION)
     stack = provision(
-        boto3.session.Session(region_name=REGION),
-        parameters={"NamePrefix": ""},
+        session,
+        parameters={"NamePrefix": "", **push_platform_parameters(session)},
         secret_values={"AdminSecret": {"admin_token": ADMIN_TOKEN}},
         queue_visibility_timeout=1,
     )

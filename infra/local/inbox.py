@@ -7,6 +7,21 @@ from typing import Any
 from infra.local.provision import ACCOUNT_ID
 
 
+def _deliveries(region: str) -> dict[str, dict[str, str]]:
+    """Our delivery records by provider message id: which event and kind each message came from.
+    (A scan is fine here: this is the local dev inbox, never a product path.)"""
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name=region).Table("notifications")
+    found: dict[str, dict[str, str]] = {}
+    for item in table.scan().get("Items", []):
+        if str(item.get("pk", "")).startswith("DELIVERY#") and item.get("message_id"):
+            _, event_id, channel = str(item["pk"]).split("#", 2)
+            for message_id in str(item["message_id"]).split(","):
+                found[message_id] = {"event_id": event_id, "kind": str(item.get("kind", "")), "channel": channel}
+    return found
+
+
 def sent_messages(region: str) -> list[dict[str, Any]]:
     from moto.sesv2.models import sesv2_backends
     from moto.sns.models import sns_backends
@@ -30,4 +45,8 @@ def sent_messages(region: str) -> list[dict[str, Any]]:
                 "text": body,
             }
         )
+    origins = _deliveries(region)
+    for message in messages:
+        origin = origins.get(str(message["id"]), {})
+        message["event_id"], message["kind"] = origin.get("event_id"), origin.get("kind")
     return messages

@@ -157,8 +157,30 @@ def provision(
     _create_buses_and_topics(stack, resolver, session.client("events"), session.client("sns"))
     _create_queues(stack, resolver, session.client("sqs"), queue_visibility_timeout)
     _create_rules(stack, resolver, session.client("events"))
+    _create_email_identities(stack, resolver, session.client("sesv2"))
     _read_functions(stack, resolver)
     return stack
+
+
+def push_platform_parameters(session: Any) -> dict[str, str]:
+    """SNS platform applications are not CloudFormation resources: in AWS they are created once
+    with the FCM and APNs credentials and passed as parameters. Locally we create stand-ins."""
+    sns = session.client("sns")
+    created = {}
+    for parameter, platform in (("FcmPlatformApplicationArn", "GCM"), ("ApnsPlatformApplicationArn", "APNS")):
+        response = sns.create_platform_application(
+            Name=f"local-{platform.lower()}", Platform=platform, Attributes={"PlatformCredential": "local"}
+        )
+        created[parameter] = response["PlatformApplicationArn"]
+    return created
+
+
+def _create_email_identities(stack: Stack, resolver: Resolver, sesv2: Any) -> None:
+    """SES refuses to send from an unverified sender; the template's identities are verified here."""
+    for name, resource in _by_type(stack.template, "AWS::SES::EmailIdentity"):
+        identity = resolver.resolve(resource["Properties"])["EmailIdentity"]
+        sesv2.create_email_identity(EmailIdentity=identity)
+        stack.refs[name] = identity
 
 
 def _create_tables(stack: Stack, resolver: Resolver, dynamodb: Any) -> None:

@@ -20,7 +20,7 @@ from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
 from infra.local.pollers import Poller, SqsPoller, StreamPoller
-from infra.local.provision import REGION, FunctionSpec, Stack, provision
+from infra.local.provision import REGION, FunctionSpec, Stack, provision, push_platform_parameters
 from infra.local.scheduler import Job, Scheduler, rate_seconds
 
 
@@ -86,7 +86,7 @@ class LocalStack:
         session = boto3.session.Session(region_name=REGION)
         self.stack = provision(
             session,
-            parameters={"NamePrefix": ""},
+            parameters={"NamePrefix": "", **push_platform_parameters(session)},
             secret_values={"AdminSecret": {"admin_token": self.settings.admin_token}},
             queue_visibility_timeout=self.settings.queue_visibility_timeout,
         )
@@ -214,14 +214,16 @@ class LocalStack:
 
     # ---- stop ----------------------------------------------------------------------------
     def stop(self) -> None:
+        """Stop the pollers and the scheduler first (they call moto), then the API, then moto."""
         for poller in self.pollers:
             poller.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
+        for thread in [*self.pollers, *([self.scheduler] if self.scheduler else [])]:
+            if thread.is_alive():
+                thread.join(timeout=5)
         if self._server is not None:
             self._server.server.shutdown()
             self._server.server.server_close()
-        for poller in self.pollers:
-            poller.join(timeout=3)
         if self.moto is not None:
             self.moto.stop()

@@ -135,3 +135,10 @@ def configure(program_api: GatewayClient, **changes: Any) -> None:
     current = program_api.get("/v1/program").body
     reply = program_api.put("/v1/program", body={"program": {**current["program"], **changes}})
     assert reply.status == 200, reply.body
+
+
+@pytest.fixture
+def notify_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.notify.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})

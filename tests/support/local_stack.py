@@ -91,7 +91,7 @@ def running_stack(extra_env: dict[str, str] | None = None, timeout: float = 90) 
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            code = process.wait(timeout=20)
+            code = process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             process.kill()
             raise AssertionError("local stack did not stop on Ctrl-C") from None

@@ -117,8 +117,10 @@ def test_queue_consumers_report_partial_failures_with_a_dlq_and_six_times_the_ti
             assert queue["VisibilityTimeout"] >= 6 * _timeout(function), name
             redrive = queue["RedrivePolicy"]
             env = function["Properties"].get("Environment", {}).get("Variables", {})
-            count_vars = [value for key, value in env.items() if key.endswith("_MAX_RECEIVE_COUNT")]
-            assert count_vars == [redrive["maxReceiveCount"]], f"{name}: handler and redrive disagree"
+            queue_id = props["Queue"]["Fn::GetAtt"][0]
+            [prefix] = [k.removesuffix("_QUEUE_URL") for k, v in env.items() if v == {"Ref": queue_id}]
+            assert env[f"{prefix}_MAX_RECEIVE_COUNT"] == redrive["maxReceiveCount"], f"{name}: handler and redrive"
+            assert f"{prefix}_DLQ_URL" in env, f"{name}: no dead-letter queue to send failures to, with reasons"
     assert consumers >= 1
 
 

@@ -36,6 +36,7 @@ class TableNames(EnvConfig):
     members_table: str
     ledger_table: str
     operations_table: str
+    notifications_table: str
 
 
 class CoreConfig(TableNames):

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from loyalty.config import TableNames
@@ -77,6 +78,18 @@ class ApiKeyItem(_Base):
 
 
 # ---- members table -------------------------------------------------------------------------
+class MembersByMerchant(GlobalSecondaryIndex["MemberItem"]):  # type: ignore[no-untyped-call]
+    """Sparse index of member items only (other items in the table lack ``gsi_merchant``): a
+    merchant's members page by page, for campaigns to a segment. Never used on a request path."""
+
+    class Meta:
+        index_name = "by_merchant"
+        projection = IncludeProjection(["tier", "last_purchase_at", "birthday", "status"])
+
+    gsi_merchant = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute(range_key=True)
+
+
 class MemberItem(_Base):
     """pk = '<merchant id>#<member id>', sk = 'MEMBER'. Personal data only as ciphertext."""
 
@@ -87,6 +100,8 @@ class MemberItem(_Base):
 
     merchant_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
+    gsi_merchant = UnicodeAttribute(null=True)  # = merchant_id on member items: the by_merchant index
+    by_merchant = MembersByMerchant()
     status = UnicodeAttribute(default="active")
     phone_enc = UnicodeAttribute()
     phone_hash = UnicodeAttribute()
@@ -120,6 +135,8 @@ class MemberItem(_Base):
     referred_by = UnicodeAttribute(null=True)
     referral_done = BooleanAttribute(default=False)
     stamps = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    # notifications: consent per channel (sms, push, email) and for marketing
+    consents = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     version = NumberAttribute(default=0)  # optimistic concurrency: every write bumps it
 
 
@@ -182,23 +199,6 @@ class OperationItem(_Base):
     version = NumberAttribute(default=0)
 
 
-ALL_MODELS: tuple[type[_Base], ...] = (
-    MerchantItem,
-    ProgramVersionItem,
-    ApiKeyItem,
-    MemberItem,
-    LookupItem,
-    LedgerEntryItem,
-    OperationItem,
-)
-
-
-def bind_tables(tables: TableNames) -> None:
-    for model in ALL_MODELS:
-        model.Meta.table_name = getattr(tables, model.table_env)
-        model._connection = None  # PynamoDB caches the connection with the old name
-
-
 def as_plain_map(value: Any) -> dict[str, Any]:
     """A raw MapAttribute read back from DynamoDB as a plain dict of Python values."""
     if isinstance(value, MapAttribute):
@@ -249,9 +249,6 @@ class HoldQueueItem(_Base):
     redemption_id = UnicodeAttribute()
 
 
-ALL_MODELS += (ExpiryQueueItem, TierQueueItem, BirthdayItem, HoldQueueItem)
-
-
 class RewardItem(_Base):
     """pk = merchant id, sk = 'REWARD#<reward id>': the merchant's catalog."""
 
@@ -295,4 +292,141 @@ class CouponItem(_Base):
     version = NumberAttribute(default=0)
 
 
-ALL_MODELS += (RewardItem, CouponItem)
+class TemplateItem(_Base):
+    """pk = merchant id, sk = 'TEMPLATE#<kind>#<channel>#<language>': a merchant's own wording."""
+
+    table_env = "merchants_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    language = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    body = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class DeviceItem(_Base):
+    """pk = member key, sk = 'DEVICE#<hash of the push token>': a phone with the merchant's app."""
+
+    table_env = "members_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    platform = UnicodeAttribute()
+    endpoint_arn = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class DeliveryItem(_Base):
+    """pk = 'DELIVERY#<event id>#<channel>', sk = 'D': makes a delivery happen once."""
+
+    table_env = "notifications_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    status = UnicodeAttribute()  # sending, sent, failed
+    message_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL: cleanup only
+
+
+class DeliveryLogItem(_Base):
+    """pk = 'DLOG#<merchant>#<member>', sk = '<time>#<event id>#<channel>': what was sent, deferred
+    or skipped, and why. No message text and no address: the log is for support, not for PII."""
+
+    table_env = "notifications_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    event_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # sent, deferred, skipped, failed
+    reason = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute(null=True)
+
+
+class DeferredItem(_Base):
+    """pk = 'DEFER#<hour>', sk = '<due time>#<event id>#<channel>': a message waiting for quiet
+    hours to end. The deferred job reads only the hours that have come."""
+
+    table_env = "notifications_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    event = JSONAttribute()
+    channel = UnicodeAttribute()
+    due_at = UTCDateTimeAttribute()
+
+
+class CapItem(_Base):
+    """pk = 'CAP#<member key>#<local date>', sk = 'C': marketing messages sent that day."""
+
+    table_env = "notifications_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    sent = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+class CampaignItem(_Base):
+    """pk = 'CAMPAIGN#<merchant>#<campaign id>', sk = 'C': a message to a segment and its progress."""
+
+    table_env = "notifications_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    campaign_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    request = JSONAttribute()
+    status = UnicodeAttribute(default="queued")  # queued, running, done
+    request_hash = UnicodeAttribute()
+    targeted = NumberAttribute(default=0)
+    queued = NumberAttribute(default=0)
+    pages = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[_Base], ...] = (
+    MerchantItem,
+    ProgramVersionItem,
+    ApiKeyItem,
+    MemberItem,
+    LookupItem,
+    LedgerEntryItem,
+    OperationItem,
+    ExpiryQueueItem,
+    TierQueueItem,
+    BirthdayItem,
+    HoldQueueItem,
+    RewardItem,
+    CouponItem,
+    TemplateItem,
+    DeviceItem,
+    DeliveryItem,
+    DeliveryLogItem,
+    DeferredItem,
+    CapItem,
+    CampaignItem,
+)
+
+
+def bind_tables(tables: TableNames) -> None:
+    for model in ALL_MODELS:
+        model.Meta.table_name = getattr(tables, model.table_env)
+        model._connection = None  # PynamoDB caches the connection with the old name

@@ -62,6 +62,7 @@ def enroll(merchant_id: str, request: EnrollRequest, now: datetime, cipher: PiiC
             MEMBER_SK,
             merchant_id=merchant_id,
             member_id=member_id,
+            gsi_merchant=merchant_id,
             phone_enc=cipher.encrypt(phone, context=key),
             phone_hash=phone_hash,
             name_enc=cipher.encrypt(request.name, context=key) if request.name else None,

@@ -1,0 +1,95 @@
+"""The channels' providers, behind one small interface: SMS and mobile push through SNS, email
+through SES. Another SMS gateway is one more class with ``send``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+from botocore.exceptions import ClientError
+
+from loyalty.platform.aws import client
+
+
+class ProviderError(Exception):
+    """The provider failed; retrying may help."""
+
+
+class RecipientGone(Exception):
+    """The provider says this address will never work (a disabled push endpoint, say)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str  # E.164 phone, SNS endpoint ARN, or email address
+    body: str
+    subject: str | None = None
+    sender: str | None = None
+    marketing: bool = False
+    reference: str | None = None  # our event id, for the provider's logs
+
+
+class Provider(Protocol):
+    def send(self, message: Message) -> str:
+        """Send; return the provider's message id."""
+        ...
+
+
+def _failed(exc: ClientError) -> Exception:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in ("EndpointDisabled", "InvalidParameter", "InvalidParameterValue"):
+        return RecipientGone(code)
+    return ProviderError(code or "provider error")
+
+
+class SnsSms:
+    def send(self, message: Message) -> str:
+        attributes = {
+            "AWS.SNS.SMS.SMSType": {
+                "DataType": "String",
+                "StringValue": "Promotional" if message.marketing else "Transactional",
+            },
+        }
+        if message.sender:
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": message.sender}
+        try:
+            response = client("sns").publish(PhoneNumber=message.to, Message=message.body, MessageAttributes=attributes)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return str(response["MessageId"])
+
+
+class SnsPush:
+    def send(self, message: Message) -> str:
+        payload = {"title": message.subject or "", "body": message.body}
+        document = {
+            "default": message.body,
+            "GCM": json.dumps({"notification": payload}, ensure_ascii=False),
+            "APNS": json.dumps({"aps": {"alert": payload}}, ensure_ascii=False),
+        }
+        try:
+            response = client("sns").publish(
+                TargetArn=message.to, Message=json.dumps(document, ensure_ascii=False), MessageStructure="json"
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return str(response["MessageId"])
+
+
+class SesEmail:
+    def send(self, message: Message) -> str:
+        try:
+            response = client("sesv2").send_email(
+                FromEmailAddress=message.sender or "noreply@loyalty.example",
+                Destination={"ToAddresses": [message.to]},
+                Content={
+                    "Simple": {
+                        "Subject": {"Data": message.subject or "", "Charset": "UTF-8"},
+                        "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
+                    }
+                },
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return str(response["MessageId"])

@@ -1,0 +1,193 @@
+"""What merchants (and members) set about notifications: templates, settings, consents, opt-outs,
+push devices; and the delivery log."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from loyalty.api.notifications import (
+    ConsentsUpdate,
+    ConsentsView,
+    DeliveryPage,
+    DeliveryView,
+    DeviceView,
+    OptOutRequest,
+    PreviewView,
+    PushTokenRequest,
+    TemplateBody,
+    TemplateView,
+)
+from loyalty.data.models import DeliveryLogItem, DeviceItem, MemberItem, TemplateItem
+from loyalty.errors import InvalidRequest, Unavailable
+from loyalty.notifications.settings import NotificationSettings
+from loyalty.notifications.templates import DEFAULT_TEMPLATES, preview, validate
+from loyalty.pii.cipher import PiiCipher
+from loyalty.platform.aws import client
+from loyalty.services.ledger import Draft, apply_change
+from loyalty.services.members import find_member_id, get_member
+from loyalty.services.merchants import get_merchant
+from loyalty.services.notify import consents_of, merchant_templates, settings_of
+
+
+# ---- templates -----------------------------------------------------------------------------
+def list_templates(merchant_id: str) -> list[TemplateView]:
+    custom = merchant_templates(merchant_id)
+    views = []
+    for (kind, channel, language), default in DEFAULT_TEMPLATES.items():
+        own = custom.get((kind, channel, language))
+        chosen = own or default
+        views.append(
+            TemplateView(
+                kind=kind,
+                channel=channel,
+                language=language,
+                subject=chosen.subject,
+                body=chosen.body,
+                custom=own is not None,
+            )
+        )
+    return views
+
+
+def _problems(template: TemplateBody) -> list[dict[str, str]]:
+    return [
+        {
+            "field": problem.field,
+            "code": problem.code.value,
+            "message": problem.message,
+            "template": f"{template.kind.value}/{template.channel.value}/{template.language}",
+        }
+        for problem in validate(
+            template.kind, template.channel, template.subject, template.body, language=template.language
+        )
+    ]
+
+
+def save_templates(merchant_id: str, templates: list[TemplateBody], now: datetime) -> list[TemplateView]:
+    """Validate every template first (unknown placeholders, lengths); save all or none."""
+    problems = [problem for template in templates for problem in _problems(template)]
+    if problems:
+        raise InvalidRequest("templates are invalid", details=problems)
+    for template in templates:
+        TemplateItem(
+            merchant_id,
+            f"TEMPLATE#{template.kind.value}#{template.channel.value}#{template.language}",
+            kind=template.kind.value,
+            channel=template.channel.value,
+            language=template.language,
+            subject=template.subject,
+            body=template.body,
+            updated_at=now,
+        ).save()
+    return list_templates(merchant_id)
+
+
+def preview_template(template: TemplateBody) -> PreviewView:
+    problems = _problems(template)
+    if problems:
+        raise InvalidRequest("template is invalid", details=problems)
+    rendered = preview(template.kind, template.channel, template.subject, template.body, template.language)
+    return PreviewView(subject=rendered.subject, body=rendered.body, sms_segments=rendered.sms_segments)
+
+
+# ---- settings ------------------------------------------------------------------------------
+def get_settings(merchant_id: str) -> NotificationSettings:
+    return settings_of(get_merchant(merchant_id).settings)
+
+
+def save_settings(merchant_id: str, settings: NotificationSettings) -> NotificationSettings:
+    merchant = get_merchant(merchant_id)
+    merchant.settings = {**(merchant.settings or {}), "notifications": settings.model_dump(mode="json")}
+    merchant.save()
+    return settings
+
+
+# ---- consents and opt-outs -----------------------------------------------------------------
+def _consents_view(member_id: str, consents: dict[str, bool]) -> ConsentsView:
+    return ConsentsView(member_id=member_id, **{k: consents[k] for k in ("sms", "push", "email", "marketing")})
+
+
+def update_consents(merchant_id: str, member_id: str, update: ConsentsUpdate, now: datetime) -> ConsentsView:
+    changes = {key: value for key, value in update.model_dump().items() if value is not None}
+
+    def build(member: MemberItem) -> tuple[Any, ConsentsView]:
+        draft = Draft(member, now)
+        consents = {**consents_of(member), **changes}
+        member.consents = consents
+        draft.entry(kind="consent", points=0, operation=f"consent:{now.isoformat()}", details={"consents": consents})
+        return draft.finish(), _consents_view(member_id, consents)
+
+    view, _ = apply_change(merchant_id, member_id, build, ConsentsView)
+    return view
+
+
+def opt_out(merchant_id: str, request: OptOutRequest, now: datetime, cipher: PiiCipher) -> ConsentsView:
+    """Honoured at once: the next message is checked against it."""
+    if (request.phone is None) == (request.member_id is None):
+        raise InvalidRequest("give exactly one of phone or member_id", details={"fields": ["phone", "member_id"]})
+    member_id = request.member_id or find_member_id(merchant_id, phone=request.phone, cipher=cipher)
+    channels = ["sms", "push", "email", "marketing"] if request.channel == "all" else [request.channel]
+    return update_consents(merchant_id, member_id, ConsentsUpdate(**dict.fromkeys(channels, False)), now)
+
+
+def get_consents(merchant_id: str, member_id: str) -> ConsentsView:
+    return _consents_view(member_id, consents_of(get_member(merchant_id, member_id, consistent=False)))
+
+
+# ---- push devices --------------------------------------------------------------------------
+def device_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def register_device(
+    merchant_id: str, member_id: str, request: PushTokenRequest, now: datetime, platform_applications: dict[str, str]
+) -> DeviceView:
+    member = get_member(merchant_id, member_id, consistent=False)
+    application = platform_applications.get(request.platform)
+    if not application:
+        raise Unavailable(f"push for {request.platform} is not configured", code="push_not_configured")
+    try:
+        endpoint = client("sns").create_platform_endpoint(
+            PlatformApplicationArn=application, Token=request.token, CustomUserData=member_id
+        )
+    except ClientError as exc:
+        raise InvalidRequest("the push token was refused", details={"field": "token"}) from exc
+    identifier = device_id(request.token)
+    DeviceItem(
+        member.pk,
+        f"DEVICE#{identifier}",
+        platform=request.platform,
+        endpoint_arn=endpoint["EndpointArn"],
+        enabled=True,
+        created_at=now,
+    ).save()
+    return DeviceView(device_id=identifier, platform=request.platform, enabled=True)
+
+
+def remove_device(merchant_id: str, member_id: str, token_or_id: str) -> None:
+    member = get_member(merchant_id, member_id, consistent=False)
+    for identifier in {token_or_id, device_id(token_or_id)}:
+        DeviceItem(member.pk, f"DEVICE#{identifier}").delete()
+
+
+# ---- delivery log --------------------------------------------------------------------------
+def deliveries(merchant_id: str, member_id: str, limit: int = 50) -> DeliveryPage:
+    get_member(merchant_id, member_id, consistent=False)
+    items = DeliveryLogItem.query(f"DLOG#{merchant_id}#{member_id}", scan_index_forward=False, limit=limit)
+    return DeliveryPage(
+        deliveries=[
+            DeliveryView(
+                event_id=item.event_id,
+                kind=item.kind,
+                channel=item.channel,
+                status=item.status,
+                reason=item.reason,
+                at=item.created_at,
+            )
+            for item in items
+        ]
+    )
