@@ -141,6 +141,7 @@ class _Order:
     next_step_at: float
     status: str = "accepted"
     tracking_number: str | None = None
+    printed_codes: tuple[str, ...] = ()  # what the recipient finds on the cards (control API only)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -272,6 +273,14 @@ class SevenDarStandIn:
         self._http.clear()
 
     @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    @property
+    def webhook_secret(self) -> bytes:
+        return self._webhook_secret
+
+    @property
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the stand-in is not started")
@@ -329,6 +338,7 @@ class SevenDarStandIn:
                     "callback_url": order.callback_url,
                     "idempotency_key": order.idempotency_key,
                     "idempotency_key_uses": self._key_uses.get(order.idempotency_key, 0),
+                    "printed_codes": list(order.printed_codes),
                 }
                 for order in self._orders.values()
             ]
@@ -463,6 +473,7 @@ class SevenDarStandIn:
                 created_at=now,
                 updated_at=now,
                 next_step_at=time.monotonic() + self._step_seconds,
+                printed_codes=tuple(card["code"] for card in payload["cards"]),
             )
             self._orders[order.id] = order
             answer = {"id": order.id, "reference": order.reference, "status": order.status, "created_at": now}
