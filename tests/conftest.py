@@ -14,7 +14,8 @@ from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
 from infra.local.provision import REGION, Stack, provision, push_platform_parameters
-from infra.local.stack import aws_environment
+from infra.local.stack import aws_environment, sevendar_parameters
+from infra.sevendar.standin import SevenDarStandIn
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -25,6 +26,9 @@ _server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 _server.start()
 _host, _port = _server.get_host_and_port()
 MOTO_ENDPOINT = f"http://{_host}:{_port}"
+# One SevenDar stand-in per test process; orders move only when a test says so (step 0).
+SEVENDAR = SevenDarStandIn(port=0, step_seconds=0)
+SEVENDAR.start()
 os.environ.update(aws_environment(MOTO_ENDPOINT, "WARNING"))
 os.environ["POWERTOOLS_SERVICE_NAME"] = "loyalty-test"
 os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LoyaltyTest"
@@ -32,10 +36,16 @@ os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LoyaltyTest"
 
 def _fresh_stack() -> Stack:
     requests.post(f"{MOTO_ENDPOINT}/moto-api/reset", timeout=10)
+    SEVENDAR.reset()
     session = boto3.session.Session(region_name=REGION)
     stack = provision(
         session,
-        parameters={"NamePrefix": "", **push_platform_parameters(session)},
+        parameters={
+            "NamePrefix": "",
+            **push_platform_parameters(session),
+            **sevendar_parameters(SEVENDAR),
+            "PublicBaseUrl": "http://127.0.0.1:9",
+        },
         secret_values={"AdminSecret": {"admin_token": ADMIN_TOKEN}},
         queue_visibility_timeout=1,
     )
@@ -46,10 +56,17 @@ def _fresh_stack() -> Stack:
 
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
+    from loyalty.platform import usage_plans
     from loyalty.services.merchants import programs
 
     parameters.clear_caches()
     programs.invalidate_all()
+    usage_plans.plan_id.cache_clear()  # moto's reset made a new plan
+    import sys
+
+    gift_cards_app = sys.modules.get("functions.gift_cards.app")
+    if gift_cards_app is not None:
+        gift_cards_app.sevendar.cache_clear()
 
 
 _fresh_stack()  # environment for function modules imported at collection time
@@ -61,4 +78,5 @@ def stack() -> Iterator[Stack]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    SEVENDAR.stop()
     _server.stop()

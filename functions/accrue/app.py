@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
-from loyalty.api.purchases import PurchaseEvent, PurchaseRequest, RefundRequest
+from loyalty.api.purchases import PurchaseEvent, PurchaseRequest, PurchaseResult, RefundRequest, RefundResult
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
@@ -29,10 +29,20 @@ class AccrueConfig(CoreConfig):
 CONFIG = AccrueConfig.from_env()
 runtime.bootstrap(CONFIG)
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tags=("Purchases",))
 
 
-@bp.route("/v1/purchases", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/purchases",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Record a purchase: the member earns points, once per transaction_id",
+    request=PurchaseRequest,
+    response=PurchaseResult,
+    status=201,
+    errors=(404, 409, 503),
+    idempotent=True,
+)
 def post_purchase() -> object:
     request = bp.parse(PurchaseRequest)
     result, replayed = accrual.accrue(bp.merchant_id(), request, utcnow(), runtime.current().cipher())
@@ -40,7 +50,17 @@ def post_purchase() -> object:
     return idempotent_reply(201, result, replayed)
 
 
-@bp.route("/v1/purchases/{transaction_id}/refunds", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/purchases/{transaction_id}/refunds",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Refund part or all of a purchase: its points are taken back, once per refund_id",
+    request=RefundRequest,
+    response=RefundResult,
+    status=201,
+    errors=(404, 409, 422, 503),
+    idempotent=True,
+)
 def post_refund(transaction_id: str) -> object:
     request = bp.parse(RefundRequest)
     result, replayed = accrual.refund(bp.merchant_id(), transaction_id, request, utcnow())

@@ -6,8 +6,9 @@ from __future__ import annotations
 from loyalty import runtime
 from loyalty.config import CoreConfig
 from loyalty.http.auth import admin_token, merchant_key
+from loyalty.http.member_auth import member_token
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
 
-__all__ = ["admin_token", "merchant_key"]
+__all__ = ["admin_token", "member_token", "merchant_key"]

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
-from loyalty.api.tiers import BonusActionRequest
+from loyalty.api.tiers import BonusActionRequest, BonusView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
@@ -30,10 +30,20 @@ class BonusesConfig(CoreConfig):
 CONFIG = BonusesConfig.from_env()
 runtime.bootstrap(CONFIG)
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tags=("Tiers and bonuses",))
 
 
-@bp.route("/v1/members/{member_id}/bonus-actions", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/bonus-actions",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Grant the program's bonus for a review or survey, once per external_id",
+    request=BonusActionRequest,
+    response=BonusView,
+    status=201,
+    errors=(404, 409, 422, 503),
+    idempotent=True,
+)
 def post_bonus_action(member_id: str) -> object:
     request = bp.parse(BonusActionRequest)
     result, replayed = bonuses.bonus_action(bp.merchant_id(), member_id, request, utcnow())

@@ -11,8 +11,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.notifications import (
     CampaignRequest,
+    CampaignView,
     ConsentsUpdate,
+    ConsentsView,
+    DeliveryPage,
+    DeviceRemovedView,
+    DeviceView,
     OptOutRequest,
+    PreviewView,
     PushTokenRequest,
     SettingsView,
     TemplateBody,
@@ -58,79 +64,175 @@ def notifier() -> Notifier:
     return Notifier(PROVIDERS, runtime.current().cipher(), CONFIG.email_from)
 
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tags=("Notifications",))
 
 
-@bp.route("/v1/notification-templates", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/notification-templates",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="Every notification template: the merchant's own wording or the default",
+    response=TemplateList,
+)
 def get_templates() -> object:
     return reply(200, TemplateList(templates=messaging.list_templates(bp.merchant_id())))
 
 
-@bp.route("/v1/notification-templates", methods=["PUT"], authorizer=merchant_key)
+@bp.route(
+    "/v1/notification-templates",
+    methods=["PUT"],
+    authorizer=merchant_key,
+    summary="Save templates: all are checked first, and all or none are saved",
+    request=TemplatesUpdate,
+    response=TemplateList,
+)
 def put_templates() -> object:
     request = bp.parse(TemplatesUpdate)
     return reply(200, TemplateList(templates=messaging.save_templates(bp.merchant_id(), request.templates, utcnow())))
 
 
-@bp.route("/v1/notification-templates/preview", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/notification-templates/preview",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Render a template with sample values, and count its SMS segments",
+    request=TemplateBody,
+    response=PreviewView,
+)
 def post_preview() -> object:
     bp.merchant_id()
     return reply(200, messaging.preview_template(bp.parse(TemplateBody)))
 
 
-@bp.route("/v1/notification-settings", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/notification-settings",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="Notification settings: channels, quiet hours, which events notify",
+    response=SettingsView,
+)
 def get_settings() -> object:
     return reply(200, SettingsView(settings=messaging.get_settings(bp.merchant_id())))
 
 
-@bp.route("/v1/notification-settings", methods=["PUT"], authorizer=merchant_key)
+@bp.route(
+    "/v1/notification-settings",
+    methods=["PUT"],
+    authorizer=merchant_key,
+    summary="Replace the notification settings",
+    request=SettingsView,
+    response=SettingsView,
+)
 def put_settings() -> object:
     settings = bp.parse(SettingsView).settings
     return reply(200, SettingsView(settings=messaging.save_settings(bp.merchant_id(), settings)))
 
 
-@bp.route("/v1/members/{member_id}/consents", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/consents",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="What a member agreed to receive, per channel",
+    response=ConsentsView,
+    errors=(404,),
+)
 def get_consents(member_id: str) -> object:
     return reply(200, messaging.get_consents(bp.merchant_id(), member_id))
 
 
-@bp.route("/v1/members/{member_id}/consents", methods=["PUT"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/consents",
+    methods=["PUT"],
+    authorizer=merchant_key,
+    summary="Change a member's consents (fields left out stay as they are)",
+    request=ConsentsUpdate,
+    response=ConsentsView,
+    errors=(404, 503),
+)
 def put_consents(member_id: str) -> object:
     return reply(200, messaging.update_consents(bp.merchant_id(), member_id, bp.parse(ConsentsUpdate), utcnow()))
 
 
-@bp.route("/v1/opt-outs", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/opt-outs",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Opt a member out (an SMS STOP reply or an unsubscribe link), at once",
+    request=OptOutRequest,
+    response=ConsentsView,
+    errors=(404, 503),
+)
 def post_opt_out() -> object:
     request = bp.parse(OptOutRequest)
     return reply(200, messaging.opt_out(bp.merchant_id(), request, utcnow(), runtime.current().cipher()))
 
 
-@bp.route("/v1/members/{member_id}/push-tokens", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/push-tokens",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Register a member's device for push notifications",
+    request=PushTokenRequest,
+    response=DeviceView,
+    status=201,
+    errors=(404, 503),
+)
 def post_push_token(member_id: str) -> object:
     request = bp.parse(PushTokenRequest)
     device = messaging.register_device(bp.merchant_id(), member_id, request, utcnow(), PLATFORM_APPLICATIONS)
     return reply(201, device)
 
 
-@bp.route("/v1/members/{member_id}/push-tokens/{device_id}", methods=["DELETE"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/push-tokens/{device_id}",
+    methods=["DELETE"],
+    authorizer=merchant_key,
+    summary="Forget a device (by its id or push token); forgetting an unknown one is not an error",
+    response=DeviceRemovedView,
+    errors=(404,),
+)
 def delete_push_token(member_id: str, device_id: str) -> object:
     messaging.remove_device(bp.merchant_id(), member_id, device_id)
-    return reply(200, {"deleted": True})
+    return reply(200, DeviceRemovedView(deleted=True))
 
 
-@bp.route("/v1/members/{member_id}/notifications", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/notifications",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="The member's latest notifications and what became of each",
+    response=DeliveryPage,
+    errors=(404,),
+)
 def get_deliveries(member_id: str) -> object:
     return reply(200, messaging.deliveries(bp.merchant_id(), member_id))
 
 
-@bp.route("/v1/campaigns", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/campaigns",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Start a campaign to a segment of members; once per campaign_id",
+    request=CampaignRequest,
+    response=CampaignView,
+    status=202,
+    errors=(409,),
+    idempotent=True,
+)
 def post_campaign() -> object:
     request = bp.parse(CampaignRequest)
     view, replayed = campaigns.start(bp.merchant_id(), request, utcnow(), CONFIG.campaign_queue_url)
     return idempotent_reply(202, view, replayed)
 
 
-@bp.route("/v1/campaigns/{campaign_id}", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/campaigns/{campaign_id}",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="A campaign's progress",
+    response=CampaignView,
+    errors=(404,),
+)
 def get_campaign(campaign_id: str) -> object:
     return reply(200, campaigns.get_campaign(bp.merchant_id(), campaign_id))
 

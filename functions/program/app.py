@@ -14,16 +14,30 @@ from loyalty.services import merchants
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tags=("Program",))
 
 
-@bp.route("/v1/program", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/program",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="The merchant's current program and its version",
+    response=ProgramView,
+)
 def get_program() -> object:
     current = merchants.programs.get(bp.merchant_id())
     return reply(200, ProgramView(version=current.version, program=current.program))
 
 
-@bp.route("/v1/program", methods=["PUT"], authorizer=merchant_key)
+@bp.route(
+    "/v1/program",
+    methods=["PUT"],
+    authorizer=merchant_key,
+    summary="Replace the program; purchases from now on use the new version",
+    request=UpdateProgramRequest,
+    response=ProgramView,
+    errors=(409,),
+)
 def put_program() -> object:
     request = bp.parse(UpdateProgramRequest)
     updated = merchants.update_program(

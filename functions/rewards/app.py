@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loyalty import runtime
-from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, RewardList, RewardRequest
+from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, CouponView, RewardList, RewardRequest, RewardView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.http.app import create_app
@@ -14,32 +14,72 @@ from loyalty.services import rewards
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tags=("Rewards and coupons",))
 
 
-@bp.route("/v1/rewards", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/rewards",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="The rewards catalog",
+    response=RewardList,
+)
 def get_rewards() -> object:
     return reply(200, RewardList(rewards=rewards.list_rewards(bp.merchant_id())))
 
 
-@bp.route("/v1/rewards", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/rewards",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Add a reward to the catalog",
+    request=RewardRequest,
+    response=RewardView,
+    status=201,
+    errors=(409,),
+)
 def post_reward() -> object:
     return reply(201, rewards.create_reward(bp.merchant_id(), bp.parse(RewardRequest), utcnow()))
 
 
-@bp.route("/v1/coupons", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/coupons",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Claim a reward for points: a coupon is issued, once per claim_id",
+    request=ClaimRequest,
+    response=CouponView,
+    status=201,
+    errors=(404, 409, 422, 503),
+    idempotent=True,
+)
 def post_coupon() -> object:
     request = bp.parse(ClaimRequest)
     coupon, replayed = rewards.claim(bp.merchant_id(), request, utcnow(), runtime.current().cipher())
     return idempotent_reply(201, coupon, replayed)
 
 
-@bp.route("/v1/coupons/{code}", methods=["GET"], authorizer=merchant_key)
+@bp.route(
+    "/v1/coupons/{code}",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="Check a coupon at the till",
+    response=CouponView,
+    errors=(404,),
+)
 def get_coupon(code: str) -> object:
     return reply(200, rewards.coupon_view(rewards.get_coupon(bp.merchant_id(), code), utcnow()))
 
 
-@bp.route("/v1/coupons/{code}/redeem", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/coupons/{code}/redeem",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Use a coupon, exactly once (the same transaction_id again gets the same answer)",
+    request=CouponRedeemRequest,
+    response=CouponView,
+    errors=(404, 409, 422),
+)
 def post_coupon_redeem(code: str) -> object:
     request = bp.parse(CouponRedeemRequest)
     used = rewards.use_coupon(bp.merchant_id(), code, utcnow(), request.transaction_id, request.store_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
-from loyalty.api.tiers import MembershipRequest
+from loyalty.api.tiers import MembershipRequest, MembershipView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.http.app import create_app
@@ -20,10 +20,20 @@ from loyalty.services import tiers
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
 
-bp = ApiBlueprint(__name__)
+bp = ApiBlueprint(__name__, tags=("Tiers and bonuses",))
 
 
-@bp.route("/v1/members/{member_id}/membership", methods=["POST"], authorizer=merchant_key)
+@bp.route(
+    "/v1/members/{member_id}/membership",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Sell a paid tier for some months (the same tier again extends it); once per membership_id",
+    request=MembershipRequest,
+    response=MembershipView,
+    status=201,
+    errors=(404, 409, 422, 503),
+    idempotent=True,
+)
 def post_membership(member_id: str) -> object:
     request = bp.parse(MembershipRequest)
     result, replayed = tiers.buy_membership(bp.merchant_id(), member_id, request, utcnow())

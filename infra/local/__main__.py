@@ -19,10 +19,12 @@ def banner(stack: LocalStack, api_key: str, member_id: str, card: str, seconds: 
 Loyalty platform - local stack is up in {seconds:.1f}s (moto as AWS, no account, no Docker)
 
   API            {api}
+  API docs       {api}/docs   (OpenAPI document: {api}/openapi.json)
   health         {api}/health
   dev inbox      {api}/_local/inbox
   run a job      curl -X POST '{api}/_local/jobs/<name>?now=2027-01-01T00:00:00Z'
   moto (AWS)     {stack.aws_endpoint}   (partner queue: purchase-events)
+  SevenDar       {stack.sevendar.url if stack.sevendar else "-"}   (stand-in; faults: POST /_standin/faults)
   admin token    {token}
   demo merchant  X-Api-Key: {api_key}
   demo member    {member_id}  card {card}
@@ -57,7 +59,8 @@ def main() -> int:
     api_key = os.environ.get("LOYALTY_DEMO_API_KEY", "lk_demo_local_only_key")
     demo = seed_demo(api_key)
     print(banner(stack, api_key, demo.member_id, demo.card_number, time.monotonic() - started), flush=True)
-    print(f"LOYALTY_READY api={stack.api_url} aws={stack.aws_endpoint}", flush=True)
+    sevendar = stack.sevendar.url if stack.sevendar else ""
+    print(f"LOYALTY_READY api={stack.api_url} aws={stack.aws_endpoint} sevendar={sevendar}", flush=True)
 
     stopped = threading.Event()
 

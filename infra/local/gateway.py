@@ -10,6 +10,8 @@ template.yaml's GatewayResponses do.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from chalice.app import Chalice, ChaliceAuthorizer
@@ -51,6 +53,8 @@ def _unauthorized() -> NotAuthorizedError:
 
 
 class LoyaltyGatewayAuthorizer(LocalGatewayAuthorizer):
+    """Our authorizers' headers and error shape (see the module docstring)."""
+
     def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
         try:
             return super().authorize(raw_path, lambda_event, lambda_context)
@@ -78,10 +82,41 @@ class LoyaltyGatewayAuthorizer(LocalGatewayAuthorizer):
         return event
 
 
+class ThrottledError(LocalGatewayException):
+    CODE = 429
+
+
+class MerchantThrottle:
+    """The usage plan's per-merchant throttle (template.yaml: the API's Auth.UsagePlan.Throttle),
+    as token buckets: ``rate`` requests a second on average, bursts of up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # merchant -> (tokens, last refill)
+
+    def take(self, merchant_id: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(merchant_id, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self._buckets[merchant_id] = (tokens, now)
+                retry = max(1, round((1 - tokens) / self.rate))
+                raise ThrottledError(
+                    {"Content-Type": "application/json", "Retry-After": str(retry)},
+                    _body("rate_limited", "too many requests; retry later"),
+                )
+            self._buckets[merchant_id] = (tokens - 1, now)
+
+
+THROTTLE: MerchantThrottle | None = None  # set by the local stack from template.yaml
+
+
 class LoyaltyGateway(LocalGateway):
     def __init__(self, app_object: Chalice, config: Config) -> None:
         super().__init__(app_object, config)
-        self._authorizer = LoyaltyGatewayAuthorizer(app_object)
+        self._authorizer = ThrottlingAuthorizer(app_object)
 
     def handle_request(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         if body is not None and len(body) > MAX_REQUEST_BYTES:
@@ -95,10 +130,29 @@ class LoyaltyGateway(LocalGateway):
         return super().handle_request(method, path, headers, body)
 
 
+class ThrottlingAuthorizer(LoyaltyGatewayAuthorizer):
+    """After a merchant key is accepted, its usage plan's throttle applies, as in API Gateway."""
+
+    def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
+        event, context = super().authorize(raw_path, lambda_event, lambda_context)
+        merchant_id = ((event.get("requestContext") or {}).get("authorizer") or {}).get("merchant_id")
+        principal = ((event.get("requestContext") or {}).get("authorizer") or {}).get("principal")
+        if THROTTLE is not None and merchant_id and principal == "merchant":
+            THROTTLE.take(str(merchant_id))
+        return event, context
+
+
 class LoyaltyRequestHandler(ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
         self.local_gateway = LoyaltyGateway(app_object, config)
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
+
+    def __getattr__(self, name: str) -> Any:
+        # API Gateway answers every method, with a 4xx when no route takes it; the standard library
+        # would answer 501 to each method it has no do_<METHOD> for (TRACE, QUERY, ...).
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the access log would print paths with phone numbers in query strings

@@ -11,6 +11,10 @@ DynamoDB's own semantics are simpler: a transaction's conditions are checked aga
 before it, and either all its writes happen or none does. So here every DynamoDB (and DynamoDB
 Streams) request of the embedded moto runs under one lock, and TransactWriteItems checks every
 condition first and only then writes. Only the local stack, the tests and the bench use this.
+
+DynamoDB also refuses a key over its size limits (2048 bytes hash, 1024 range) when it is read or
+deleted, not only when it is written as moto checks: an over-long id in a URL would be a 404 here
+and a 500 in AWS, so reads and deletes check it too.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ def apply() -> None:
     if _applied:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _serialised(handler.call_action)  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    for method in ("get_item", "delete_item", "query"):
+        setattr(Table, method, _key_size_checked(getattr(Table, method)))
     _applied = True
 
 
@@ -43,6 +50,21 @@ def _serialised(call_action: Any) -> Any:
             return call_action(self)
 
     return locked
+
+
+def _key_size_checked(method: Any) -> Any:
+    from moto.dynamodb.exceptions import HashKeyTooLong, RangeKeyTooLong
+    from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
+
+    def checked(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        range_key = args[0] if method.__name__ != "query" and args else kwargs.get("range_key")
+        if hash_key is not None and hash_key.size() > HASH_KEY_MAX_LENGTH:
+            raise HashKeyTooLong
+        if range_key is not None and range_key.size() > RANGE_KEY_MAX_LENGTH:
+            raise RangeKeyTooLong
+        return method(table, hash_key, *args, **kwargs)
+
+    return checked
 
 
 def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:

@@ -95,10 +95,17 @@ class Resolver:
             return self.stack.parameters[name]
         if name in self.stack.refs:
             return self.stack.refs[name]
-        resource = self.stack.template["Resources"].get(name)
+        resource = self.stack.template["Resources"].get(name) or self._generated_by_sam(name)
         if resource is None:
             raise KeyError(f"!Ref {name}: no such parameter or resource")
-        return f"local-{name}"  # resources the local stack does not create (layers, functions, ...)
+        return ""  # resources the local stack does not create (layers, functions, API Gateway parts)
+
+    def _generated_by_sam(self, name: str) -> dict[str, Any] | None:
+        """SAM generates resources such as <Api>UsagePlan; the local stack has no API Gateway."""
+        for logical_id, resource in self.stack.template["Resources"].items():
+            if resource["Type"] == "AWS::Serverless::Api" and name.startswith(logical_id):
+                return dict(resource)
+        return None
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         key = (logical_id, attribute)
@@ -158,8 +165,26 @@ def provision(
     _create_queues(stack, resolver, session.client("sqs"), queue_visibility_timeout)
     _create_rules(stack, resolver, session.client("events"))
     _create_email_identities(stack, resolver, session.client("sesv2"))
+    _create_usage_plans(stack, resolver, session.client("apigateway"))
     _read_functions(stack, resolver)
     return stack
+
+
+def _create_usage_plans(stack: Stack, resolver: Resolver, apigateway: Any) -> None:
+    """The API's usage plan (the admin function adds each merchant's key to it; API Gateway
+    enforces it in AWS, the local gateway emulates its throttle)."""
+    for _, resource in _by_type(stack.template, "AWS::Serverless::Api"):
+        plan = resource["Properties"].get("Auth", {}).get("UsagePlan")
+        if plan:
+            resolved = resolver.resolve(plan)
+            apigateway.create_usage_plan(
+                name=resolved["UsagePlanName"],
+                throttle={
+                    "burstLimit": int(resolved["Throttle"]["BurstLimit"]),
+                    "rateLimit": float(resolved["Throttle"]["RateLimit"]),
+                },
+                quota={"limit": int(resolved["Quota"]["Limit"]), "period": resolved["Quota"]["Period"]},
+            )
 
 
 def push_platform_parameters(session: Any) -> dict[str, str]:
@@ -213,7 +238,10 @@ def _create_secrets(stack: Stack, secretsmanager: Any, overrides: dict[str, dict
     """Generated like GenerateSecretString would, unless a value is given."""
     for name, resource in _by_type(stack.template, "AWS::SecretsManager::Secret"):
         generate = resource["Properties"].get("GenerateSecretString", {})
-        value: dict[str, str] = json.loads(generate.get("SecretStringTemplate", "{}"))
+        given = resource["Properties"].get("SecretString")
+        value: dict[str, str] = json.loads(
+            Resolver(stack).resolve(given) if given else generate.get("SecretStringTemplate", "{}")
+        )
         if "GenerateStringKey" in generate:
             value[generate["GenerateStringKey"]] = secrets.token_urlsafe(int(generate.get("PasswordLength", 32)))
         value.update(overrides.get(name, {}))

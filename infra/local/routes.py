@@ -1,4 +1,5 @@
-"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time."""
+"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time, and
+the API document with its interactive docs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from loyalty.clock import parse_instant
 from loyalty.errors import InvalidRequest, NotFound
 from loyalty.http.blueprint import ApiBlueprint, reply
 
+from infra.local.api_docs import docs_page, served_document
 from infra.local.inbox import sent_messages
 from infra.local.provision import REGION
 
@@ -49,5 +51,13 @@ def local_blueprint(stack: LocalStack) -> ApiBlueprint:
         if result is not None and not isinstance(result, dict):
             raise InvalidRequest("job returned an unexpected result")
         return reply(200, {"job": name, "now": now.isoformat() if now else None, "result": result})
+
+    @bp.route("/openapi.json", methods=["GET"])
+    def openapi_document() -> Response:
+        return reply(200, served_document(stack.api_url))
+
+    @bp.route("/docs", methods=["GET"])
+    def api_docs() -> Response:
+        return Response(body=docs_page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
     return bp

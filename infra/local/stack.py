@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,12 +23,15 @@ from infra.local import moto_patches
 from infra.local.pollers import Poller, SqsPoller, StreamPoller
 from infra.local.provision import REGION, FunctionSpec, Stack, provision, push_platform_parameters
 from infra.local.scheduler import Job, Scheduler, rate_seconds
+from infra.sevendar.standin import SevenDarStandIn
 
 
 @dataclass
 class LocalSettings:
     api_port: int = 8000
     aws_port: int = 5000
+    sevendar_port: int = 8700
+    sevendar_step_seconds: float = 3.0
     host: str = "127.0.0.1"
     admin_token: str = "local-admin-token"  # noqa: S105 - the documented local default
     queue_visibility_timeout: int = 5
@@ -40,6 +44,8 @@ class LocalSettings:
         return cls(
             api_port=int(os.environ.get("LOYALTY_PORT", "8000")),
             aws_port=int(os.environ.get("LOYALTY_AWS_PORT", "5000")),
+            sevendar_port=int(os.environ.get("LOYALTY_SEVENDAR_PORT", "8700")),
+            sevendar_step_seconds=float(os.environ.get("LOYALTY_SEVENDAR_STEP_SECONDS", "3")),
             admin_token=os.environ.get("LOYALTY_ADMIN_TOKEN", "local-admin-token"),
             queue_visibility_timeout=int(os.environ.get("LOYALTY_QUEUE_VISIBILITY_SECONDS", "5")),
             run_schedules=os.environ.get("LOYALTY_RUN_SCHEDULES", "1") != "0",
@@ -63,6 +69,22 @@ def aws_environment(endpoint: str, log_level: str) -> dict[str, str]:
     }
 
 
+def free_port(host: str) -> int:
+    """A port nobody listens on now (the API must know its URL before it starts: SevenDar's
+    webhooks are sent to it)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def sevendar_parameters(standin: SevenDarStandIn) -> dict[str, str]:
+    return {
+        "SevenDarBaseUrl": standin.url,
+        "SevenDarApiKey": standin.api_key,
+        "SevenDarWebhookSecret": standin.webhook_secret.decode(),
+    }
+
+
 def _import_function(spec: FunctionSpec) -> ModuleType:
     return importlib.import_module(spec.module)
 
@@ -71,6 +93,7 @@ class LocalStack:
     def __init__(self, settings: LocalSettings) -> None:
         self.settings = settings
         self.moto: ThreadedMotoServer | None = None
+        self.sevendar: SevenDarStandIn | None = None
         self.aws_endpoint = ""
         self.api_url = ""
         self.stack: Stack | None = None
@@ -83,10 +106,21 @@ class LocalStack:
     # ---- start ---------------------------------------------------------------------------
     def start(self) -> None:
         self._start_moto()
+        self.sevendar = SevenDarStandIn(
+            self.settings.host, self.settings.sevendar_port, step_seconds=self.settings.sevendar_step_seconds
+        )
+        self.sevendar.start()
+        api_port = self.settings.api_port or free_port(self.settings.host)
+        self.api_url = f"http://{self.settings.host}:{api_port}"
         session = boto3.session.Session(region_name=REGION)
         self.stack = provision(
             session,
-            parameters={"NamePrefix": "", **push_platform_parameters(session)},
+            parameters={
+                "NamePrefix": "",
+                **push_platform_parameters(session),
+                **sevendar_parameters(self.sevendar),
+                "PublicBaseUrl": self.api_url,
+            },
             secret_values={"AdminSecret": {"admin_token": self.settings.admin_token}},
             queue_visibility_timeout=self.settings.queue_visibility_timeout,
         )
@@ -94,7 +128,7 @@ class LocalStack:
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
         self.app = self._compose_app(modules)
-        self._start_api()
+        self._start_api(api_port)
         self._start_pollers(session, modules)
         self.scheduler = Scheduler(self._jobs(modules))
         if self.settings.run_schedules:
@@ -123,15 +157,23 @@ class LocalStack:
                 blueprints.append(modules[name].bp)
         return create_app("loyalty-local", *blueprints, local_blueprint(self))
 
-    def _start_api(self) -> None:
-        from infra.local.gateway import create_server
+    def _start_api(self, port: int) -> None:
+        from infra.local import gateway
 
-        assert self.app is not None
-        self._server = create_server(self.app, self.settings.host, self.settings.api_port)
-        host, port = self._server.server.server_address[:2]
-        self.api_url = f"http://{host}:{port}"
+        assert self.app is not None and self.stack is not None
+        gateway.THROTTLE = gateway.MerchantThrottle(*self._usage_plan_throttle())
+        self._server = gateway.create_server(self.app, self.settings.host, port)
         self._server_thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)
         self._server_thread.start()
+
+    def _usage_plan_throttle(self) -> tuple[float, int]:
+        """The merchants' usage-plan throttle from template.yaml, unless the environment overrides it."""
+        assert self.stack is not None
+        apis = [r for r in self.stack.template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+        throttle = apis[0]["Properties"]["Auth"]["UsagePlan"]["Throttle"]
+        rate = float(os.environ.get("LOYALTY_THROTTLE_RATE", throttle["RateLimit"]))
+        burst = int(os.environ.get("LOYALTY_THROTTLE_BURST", throttle["BurstLimit"]))
+        return rate, burst
 
     def _start_pollers(self, session: boto3.session.Session, modules: dict[str, ModuleType]) -> None:
         assert self.stack is not None
@@ -225,5 +267,7 @@ class LocalStack:
         if self._server is not None:
             self._server.server.shutdown()
             self._server.server.server_close()
+        if self.sevendar is not None:
+            self.sevendar.stop()
         if self.moto is not None:
             self.moto.stop()

@@ -95,3 +95,18 @@ def test_unknown_or_missing_api_key_is_401(members_api: GatewayClient, member: d
         == 401
     )
     assert GatewayClient(members_api.app).get("/v1/members/{member_id}", path_params=params).status == 401
+
+
+def test_each_merchant_gets_a_usage_plan_key_that_its_authorizer_names(admin: GatewayClient) -> None:
+    from loyalty.http.auth import merchant_key
+
+    from tests.support.events import context, token_event
+
+    created = create_merchant(admin, "Throttled shop")
+    apigateway = boto3.client("apigateway", region_name=REGION)
+    [plan] = apigateway.get_usage_plans()["items"]
+    keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert created["merchant_id"] in [key["name"] for key in keys]
+    policy = merchant_key(token_event(created["api_key"]), context("authorizer"))
+    value = apigateway.get_api_keys(includeValues=True, nameQuery=created["merchant_id"])["items"][0]["value"]
+    assert policy["usageIdentifierKey"] == value

@@ -21,7 +21,7 @@ import requests
 from infra.local.provision import REGION
 
 ROOT = Path(__file__).resolve().parents[2]
-READY = re.compile(r"LOYALTY_READY api=(\S+) aws=(\S+)")
+READY = re.compile(r"LOYALTY_READY api=(\S+) aws=(\S+) sevendar=(\S*)")
 ADMIN_TOKEN = "e2e-admin-token"
 DEMO_KEY = "lk_demo_e2e_key"
 
@@ -30,6 +30,7 @@ DEMO_KEY = "lk_demo_e2e_key"
 class RunningStack:
     api: str
     aws: str
+    sevendar: str
     seconds_to_healthy: float
     output: list[str]
 
@@ -52,6 +53,9 @@ def running_stack(extra_env: dict[str, str] | None = None, timeout: float = 90) 
         **os.environ,
         "LOYALTY_PORT": "0",
         "LOYALTY_AWS_PORT": "0",
+        "LOYALTY_SEVENDAR_PORT": "0",
+        "LOYALTY_SEVENDAR_STEP_SECONDS": "0.5",
+        "GIFT_CARD_RETRY_SECONDS": "1",
         "LOYALTY_ADMIN_TOKEN": ADMIN_TOKEN,
         "LOYALTY_DEMO_API_KEY": DEMO_KEY,
         "LOYALTY_QUEUE_VISIBILITY_SECONDS": "1",
@@ -82,10 +86,10 @@ def running_stack(extra_env: dict[str, str] | None = None, timeout: float = 90) 
             process.kill()
             raise AssertionError("local stack not ready in time:\n" + "".join(output))
     threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
-    api, aws = ready.group(1), ready.group(2)
+    api, aws, sevendar = ready.group(1), ready.group(2), ready.group(3)
     while requests.get(f"{api}/health", timeout=5).status_code != 200:
         time.sleep(0.1)
-    stack = RunningStack(api, aws, time.monotonic() - started, output)
+    stack = RunningStack(api, aws, sevendar, time.monotonic() - started, output)
     try:
         yield stack
     finally:

@@ -40,9 +40,9 @@ def translated() -> dict[str, Any]:
         pytest.fail("SAM translator rejected template.yaml: " + "; ".join(c.message for c in exc.causes))
 
 
-def _lint(text: str) -> list[str]:
-    matches = cfnlint.api.lint(text, config=cfnlint.api.ManualArgs(regions=["eu-central-1"]))
-    return [str(match) for match in matches]
+def _lint(text: str, ignore: tuple[str, ...] = ()) -> list[str]:
+    config = cfnlint.api.ManualArgs(regions=["eu-central-1"], ignore_checks=list(ignore))
+    return [str(match) for match in cfnlint.api.lint(text, config=config)]
 
 
 def test_sam_translator_accepts_the_template() -> None:
@@ -52,7 +52,9 @@ def test_sam_translator_accepts_the_template() -> None:
 
 def test_cfn_lint_accepts_the_template_and_its_translation() -> None:
     assert _lint(TEMPLATE_PATH.read_text(encoding="utf-8")) == []
-    assert _lint(json.dumps(translated())) == []
+    # Artifacts of SAM's generated usage plan: a DependsOn a Ref already implies (W3005), and a Sub
+    # whose parameter SAM resolved to its default (W1020). The raw template is linted in full.
+    assert _lint(json.dumps(translated()), ignore=("W3005", "W1020")) == []
 
 
 def _api_events() -> set[tuple[str, str, str, str | None]]:

@@ -1,7 +1,5 @@
 """Templates: the defaults, the safe renderer, validation, the choice of template and previews."""
 
-# ruff: noqa: RUF001 - the Russian texts mean their Cyrillic letters
-
 from __future__ import annotations
 
 import pytest

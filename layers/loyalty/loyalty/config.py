@@ -37,6 +37,7 @@ class TableNames(EnvConfig):
     ledger_table: str
     operations_table: str
     notifications_table: str
+    gift_cards_table: str
 
 
 class CoreConfig(TableNames):

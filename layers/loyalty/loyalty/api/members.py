@@ -32,6 +32,13 @@ class EnrollRequest(Request):
     )
 
 
+class MemberSearch(Request):
+    """Search by exactly one of these; the route checks it."""
+
+    phone: str | None = Field(default=None, max_length=32, examples=["+79161234567"])
+    card: str | None = Field(default=None, max_length=32, description="the card number, printed or virtual")
+
+
 class MemberView(Reply):
     member_id: str
     card_number: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from loyalty.api.common import ClientId, Page, Reply, Request
 from loyalty.notifications.kinds import Channel, NotificationKind
@@ -48,6 +48,13 @@ class PreviewView(Reply):
 class SettingsView(Reply):
     settings: NotificationSettings
 
+    @field_validator("settings")
+    @classmethod
+    def _quiet_hours_are_local(cls, settings: NotificationSettings) -> NotificationSettings:
+        # Quiet hours are wall-clock times where the member is: with an offset, every delivery would fail.
+        _ = settings.quiet_hours  # raises ValueError for times with an offset
+        return settings
+
 
 class ConsentsUpdate(Request):
     sms: bool | None = None
@@ -82,6 +89,10 @@ class DeviceView(Reply):
     device_id: str
     platform: str
     enabled: bool
+
+
+class DeviceRemovedView(Reply):
+    deleted: Literal[True] = Field(description="always true: forgetting an unknown device is not an error")
 
 
 class DeliveryView(Reply):

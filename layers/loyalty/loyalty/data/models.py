@@ -402,6 +402,84 @@ class CampaignItem(_Base):
     updated_at = UTCDateTimeAttribute(null=True)
 
 
+class GiftCardOrderItem(_Base):
+    """pk = 'ORDER#<merchant>#<order id>', sk = 'ORDER': a SevenDar order. Personal data (recipient,
+    address, greeting) and the printed codes only as ciphertext."""
+
+    table_env = "gift_cards_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    quantity = NumberAttribute()
+    nominal_kopecks = NumberAttribute(null=True)
+    design_id = UnicodeAttribute(null=True)
+    artwork_url = UnicodeAttribute(null=True)
+    delivery_method = UnicodeAttribute()
+    private_enc = UnicodeAttribute()  # recipient, address, greeting, codes (JSON, encrypted)
+    payment = JSONAttribute()
+    request_hash = UnicodeAttribute()
+    sevendar_order_id = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    failure_reason = UnicodeAttribute(null=True)
+    history = JSONAttribute(default=list)
+    card_numbers = JSONAttribute(default=list)  # plastic loyalty cards: not secret
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class GiftCardItem(_Base):
+    """pk = 'GC#<merchant>#<keyed hash of the code>', sk = 'CARD': stored value. The code itself is a
+    bearer secret and is not stored in clear; the till looks it up by its hash."""
+
+    table_env = "gift_cards_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    code_hint = UnicodeAttribute()  # last four characters, for support
+    status = UnicodeAttribute()  # pending, active, void
+    nominal_kopecks = NumberAttribute()
+    balance_kopecks = NumberAttribute()
+    expires_on = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class GiftCardEntryItem(_Base):
+    """pk = 'GCL#<merchant>#<card hash>', sk = '<time>#<entry id>': the card's own ledger."""
+
+    table_env = "gift_cards_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # issued, redeemed, voided
+    amount_kopecks = NumberAttribute()
+    balance_after = NumberAttribute()
+    reference = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class WebhookEventItem(_Base):
+    """pk = 'WEBHOOK#<provider>#<event id>', sk = 'W': a webhook seen; a replay finds it."""
+
+    table_env = "gift_cards_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    received_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[_Base], ...] = (
     MerchantItem,
     ProgramVersionItem,
@@ -423,6 +501,10 @@ ALL_MODELS: tuple[type[_Base], ...] = (
     DeferredItem,
     CapItem,
     CampaignItem,
+    GiftCardOrderItem,
+    GiftCardItem,
+    GiftCardEntryItem,
+    WebhookEventItem,
 )
 
 
@@ -430,3 +512,52 @@ def bind_tables(tables: TableNames) -> None:
     for model in ALL_MODELS:
         model.Meta.table_name = getattr(tables, model.table_env)
         model._connection = None  # PynamoDB caches the connection with the old name
+
+
+class SignInCodeItem(_Base):
+    """pk = 'OTP#<merchant>#<phone hash>', sk = 'OTP': the current one-time code, stored as a keyed
+    hash, with its expiry and the attempts left."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    member_id = UnicodeAttribute()
+    code_hash = UnicodeAttribute()
+    expires_at = NumberAttribute()  # epoch seconds; also the TTL
+    attempts = NumberAttribute(default=0)
+
+
+class SessionItem(_Base):
+    """pk = 'SESSION#<session id>', sk = 'S': a signed-in member's session; the refresh token only
+    as a hash. Signing out or erasure revokes it, and the authorizer checks it."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    merchant_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    refresh_hash = UnicodeAttribute()
+    revoked = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    refreshed_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute()  # epoch seconds; also the TTL
+    version = NumberAttribute(default=0)
+
+
+class RateItem(_Base):
+    """pk = 'RATE#<what>#<who>#<window>', sk = 'R': how many times in the window (abuse limits)."""
+
+    table_env = "operations_table"
+
+    class Meta:
+        table_name = "unbound"
+
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+ALL_MODELS = (*ALL_MODELS, SignInCodeItem, SessionItem, RateItem)

@@ -8,11 +8,14 @@ shape. The policy allows the whole API, because API Gateway caches it per token 
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import AuthRequest, AuthResponse
 
 from loyalty import runtime
 from loyalty.errors import Unauthenticated
 from loyalty.http.blueprint import ReusableBlueprint
+from loyalty.platform.usage_plans import usage_key
 from loyalty.services.merchants import merchant_for_api_key
 
 auth = ReusableBlueprint(__name__)
@@ -28,14 +31,17 @@ def bearer_token(header_value: str | None) -> str:
 
 
 @auth.authorizer(name="MerchantKey", header="X-Api-Key", ttl_seconds=300)
-def merchant_key(request: AuthRequest) -> AuthResponse:
+def merchant_key(request: AuthRequest) -> dict[str, Any]:
     try:
         merchant_id = merchant_for_api_key(request.token)
     except Unauthenticated as exc:
         raise Exception(UNAUTHORIZED) from exc
-    return AuthResponse(
+    allowed = AuthResponse(
         routes=["*"], principal_id=merchant_id, context={"principal": "merchant", "merchant_id": merchant_id}
     )
+    # The merchant's usage-plan key: API Gateway throttles and counts each merchant separately.
+    secret = runtime.current().keys().token_key
+    return {**allowed.to_dict(request), "usageIdentifierKey": usage_key(merchant_id, secret)}
 
 
 @auth.authorizer(name="AdminToken", header="Authorization", ttl_seconds=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -10,12 +11,22 @@ from typing import Any, TypeVar
 from chalice.app import Blueprint, ChaliceViewError, Response
 from pydantic import BaseModel, ValidationError
 
-from loyalty.errors import InvalidRequest, LoyaltyError, Unauthenticated
+from loyalty.errors import InvalidRequest, LoyaltyError, NotFound, Unauthenticated
+from loyalty.http.docs import RouteDoc, document
 from loyalty.http.errors import CHALICE_CODES, error_body, error_response
 from loyalty.platform.observability import logger
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_BODY_BYTES = 256 * 1024
+# Path segments become parts of DynamoDB keys (at most 2048 bytes); a longer one names nothing.
+MAX_PATH_PARAMETER_BYTES = 1024
+
+
+def ensure_path_parameters_fit(parameters: Mapping[str, Any]) -> None:
+    """A 404 for an id too long to be one, instead of the 500 DynamoDB's refusal of the key would be."""
+    for name, value in parameters.items():
+        if len(str(value).encode()) > MAX_PATH_PARAMETER_BYTES:
+            raise NotFound(f"no such {name}", details={"field": name})
 
 
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
@@ -49,19 +60,72 @@ class ReusableBlueprint(Blueprint):
 
 
 class ApiBlueprint(ReusableBlueprint):
-    def route(self, path: str, **kwargs: Any) -> Callable[..., Any]:
+    """Routes that answer domain errors in our shape, and document themselves for the API document.
+
+    ``tags`` group this blueprint's routes in the document unless a route names its own."""
+
+    def __init__(self, import_name: str, *, tags: tuple[str, ...] = ()) -> None:
+        super().__init__(import_name)
+        self.default_tags = tags
+
+    def route(
+        self,
+        path: str,
+        *,
+        summary: str | None = None,
+        request: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        tags: tuple[str, ...] = (),
+        idempotent: bool = False,
+        **kwargs: Any,
+    ) -> Callable[..., Any]:
+        """Chalice's route, plus documentation (see ``loyalty.http.docs.RouteDoc``); routes without a
+        ``summary`` are left out of the registry (local-only routes)."""
         register = super().route(path, **kwargs)
+        methods = [str(method).upper() for method in kwargs.get("methods", ["GET"])]
+        if summary is None and (request, query, response, errors, tags, idempotent) != (
+            None,
+            None,
+            None,
+            (),
+            (),
+            False,
+        ):
+            raise TypeError(f"route {path}: documentation needs a summary")
 
         def decorator(view: Callable[..., Any]) -> Any:
+            if summary is not None:
+                for method in methods:
+                    document(
+                        RouteDoc(
+                            path=path,
+                            method=method,
+                            operation_id=view.__name__,
+                            summary=summary,
+                            description=inspect.getdoc(view),
+                            request=request,
+                            query=query,
+                            response=response,
+                            status=status,
+                            errors=errors,
+                            tags=tags or self.default_tags,
+                            idempotent=idempotent,
+                        )
+                    )
+
             @functools.wraps(view)
             def guarded(*args: Any, **view_kwargs: Any) -> Any:
                 try:
+                    ensure_path_parameters_fit(view_kwargs)
                     return view(*args, **view_kwargs)
                 except LoyaltyError as exc:
                     return error_response(exc)
                 except ChaliceViewError as exc:
-                    status, code = CHALICE_CODES.get(type(exc).__name__, (exc.STATUS_CODE, "error"))
-                    return Response(body=error_body(code, str(exc)), status_code=status)
+                    error_status, code = CHALICE_CODES.get(type(exc).__name__, (exc.STATUS_CODE, "error"))
+                    return Response(body=error_body(code, str(exc)), status_code=error_status)
 
             return register(guarded)
 

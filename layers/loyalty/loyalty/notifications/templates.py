@@ -8,8 +8,6 @@ placeholder is only ever looked up, by its exact name, in the values given.
 Email bodies are plain text; whoever wraps them in HTML must escape the rendered text.
 """
 
-# ruff: noqa: RUF001 - the Russian texts mean their Cyrillic letters, not look-alike Latin ones
-
 from __future__ import annotations
 
 import re

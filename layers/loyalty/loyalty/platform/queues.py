@@ -20,6 +20,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from loyalty.errors import Conflict, InvalidRequest, NotFound, RuleViolation
 from loyalty.platform.aws import client
@@ -29,12 +30,28 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (InvalidRequest, NotFound, Confl
 
 
 class QueueConsumer:
-    def __init__(self, name: str, handle: Callable[[SQSRecord], None], dlq_url: str, max_receive_count: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        handle: Callable[[SQSRecord], None],
+        dlq_url: str,
+        max_receive_count: int,
+        *,
+        queue_url: str | None = None,
+        backoff_seconds: int | None = None,
+    ) -> None:
+        """With ``queue_url`` and ``backoff_seconds``, a failed message comes back after
+        backoff_seconds x 2^(receives - 1) (at most 15 minutes), not after the fixed visibility
+        timeout: a supplier that is down is not hammered."""
         self.name = name
         self._handle = handle
         self._dlq_url = dlq_url
         self._max_receive_count = max_receive_count
-        self._processor = BatchProcessor(event_type=EventType.SQS)
+        self._queue_url = queue_url
+        self._backoff = backoff_seconds
+        # When every record fails, report them all rather than fail the invocation: same retries,
+        # but our dead-lettering with reasons still applies.
+        self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return dict(
@@ -62,7 +79,19 @@ class QueueConsumer:
             if receives >= self._max_receive_count:
                 self._dead_letter(record, exc, permanent=False)
                 return
+            self._delay_retry(record, receives)
             raise
+
+    def _delay_retry(self, record: SQSRecord, receives: int) -> None:
+        if self._queue_url is None or self._backoff is None:
+            return
+        delay = min(self._backoff * 2 ** (receives - 1), 900)
+        try:
+            client("sqs").change_message_visibility(
+                QueueUrl=self._queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
+            )
+        except ClientError:  # the retry still happens, after the queue's own visibility timeout
+            logger.warning("could not delay the retry", extra={"queue": self.name, "message_id": record.message_id})
 
     def _dead_letter(self, record: SQSRecord, exc: Exception, *, permanent: bool) -> None:
         code = getattr(exc, "code", type(exc).__name__)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
-def _secret_json(name: str, max_age: int) -> dict[str, Any]:
+def secret_json(name: str, max_age: int = 300) -> dict[str, Any]:
     raw = parameters.get_secret(name, transform="json", max_age=max_age)
     if not isinstance(raw, dict):
         raise RuntimeError(f"secret {name} must be a JSON object")
@@ -49,12 +49,12 @@ class KeyRing:
 
 
 def load_key_ring(secret_name: str, max_age: int = 300) -> KeyRing:
-    master = str(_secret_json(secret_name, max_age).get("master_key", ""))
+    master = str(secret_json(secret_name, max_age).get("master_key", ""))
     if len(master) < 32:
         raise RuntimeError(f"secret {secret_name} needs a master_key of at least 32 characters")
     return KeyRing(master)
 
 
 def is_admin_token(candidate: str, secret_name: str, max_age: int = 300) -> bool:
-    expected = str(_secret_json(secret_name, max_age).get("admin_token", ""))
+    expected = str(secret_json(secret_name, max_age).get("admin_token", ""))
     return bool(expected) and hmac.compare_digest(candidate.encode(), expected.encode())

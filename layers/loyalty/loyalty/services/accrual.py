@@ -97,6 +97,8 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
     def build(member: MemberItem) -> tuple[MemberWrite, PurchaseResult]:
         ensure_active(member)
         draft = Draft(member, now)
+        last = member.last_purchase_at
+        first_in_month = last is None or (last.year, last.month) != (occurred_at.year, occurred_at.month)
         earning = compute_earning(program, purchase, tier_benefit(member, program))
         lot = lot_for(draft.today, program.expiry_months, program.pending_days)
         draft.credit(
@@ -111,6 +113,7 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
                 "occurred_at": occurred_at.isoformat(),
                 "breakdown": [{"rule": a.rule, "points": a.points} for a in earning.breakdown],
                 "program_version": versioned.version,
+                "first_in_month": first_in_month,
                 "store_id": request.store_id,
                 "channel": request.channel,
             },

@@ -95,6 +95,7 @@ def resolve_member(
 
 
 def view(member: MemberItem, cipher: PiiCipher, now: datetime) -> MemberView:
+    ensure_active(member)  # an erased member has nothing left to show
     key = str(member.pk)
     wallet = wallet_of(member)
     today = now.date()

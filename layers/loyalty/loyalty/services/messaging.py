@@ -4,6 +4,7 @@ push devices; and the delivery log."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,9 @@ def get_consents(merchant_id: str, member_id: str) -> ConsentsView:
 
 
 # ---- push devices --------------------------------------------------------------------------
+DEVICE_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def device_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
@@ -170,7 +174,9 @@ def register_device(
 
 def remove_device(merchant_id: str, member_id: str, token_or_id: str) -> None:
     member = get_member(merchant_id, member_id, consistent=False)
-    for identifier in {token_or_id, device_id(token_or_id)}:
+    # Only a device id is a key as it is: a push token (up to 4 KB) would exceed DynamoDB's key limit.
+    identifiers = {device_id(token_or_id)} | ({token_or_id} if DEVICE_ID.fullmatch(token_or_id) else set())
+    for identifier in identifiers:
         DeviceItem(member.pk, f"DEVICE#{identifier}").delete()
 
 

@@ -1,0 +1,102 @@
+"""openapi.json is the HTTP API as the code describes it: committed up to date, listing every route
+and nothing else, valid OpenAPI 3.1, with a summary and a success answer for each operation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.app import AuthResponse, Chalice
+from loyalty.http.docs import ROUTE_DOCS
+from openapi_spec_validator import validate
+
+import infra.openapi
+from infra.openapi import DOCUMENT_PATH, build_document, function_apps, render, routes_of
+from infra.template import load_template
+
+REGENERATE = "run `python -m infra.openapi` and commit openapi.json"
+APPS = function_apps(load_template())
+ROUTE_ENTRIES = {route.key: route.entry for route in routes_of(APPS)}
+ROUTES = set(ROUTE_ENTRIES)
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, Any]:
+    if not DOCUMENT_PATH.exists():
+        pytest.fail(f"openapi.json is missing: {REGENERATE}")
+    document: dict[str, Any] = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
+    return document
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(path, method.upper()): op for path, item in document["paths"].items() for method, op in item.items()}
+
+
+def test_the_committed_document_is_what_the_code_generates() -> None:
+    committed_text = DOCUMENT_PATH.read_text(encoding="utf-8") if DOCUMENT_PATH.exists() else ""
+    up_to_date = committed_text == render(build_document(APPS))
+    assert up_to_date, f"openapi.json is not what the code generates: {REGENERATE}"
+
+
+def test_every_route_is_in_the_document_and_every_operation_is_a_route(committed: dict[str, Any]) -> None:
+    documented = set(operations(committed))
+    assert sorted(ROUTES - documented) == [], f"routes missing from openapi.json: {REGENERATE}"
+    assert sorted(documented - ROUTES) == [], "operations in openapi.json that no function app routes"
+    assert sorted(set(ROUTE_DOCS) - ROUTES) == [], "route documentation for routes that no function app has"
+
+
+def test_the_document_is_valid_openapi_3_1(committed: dict[str, Any]) -> None:
+    assert committed["openapi"].startswith("3.1.")
+    validate(committed)
+
+
+def test_every_operation_has_a_summary_and_a_documented_success(committed: dict[str, Any]) -> None:
+    undocumented = []
+    for (path, method), op in sorted(operations(committed).items()):
+        successes = [status for status in op["responses"] if status.startswith("2")]
+        if not op.get("summary") or not successes:
+            undocumented.append(f"{method} {path}")
+    assert not undocumented, "give these @bp.route(...) summary= and response= (see loyalty.http.docs): " + ", ".join(
+        undocumented
+    )
+
+
+def test_operations_are_secured_by_their_routes_authorizer(committed: dict[str, Any]) -> None:
+    for (path, method), op in operations(committed).items():
+        entry = ROUTE_ENTRIES[(path, method)]
+        expected = [{entry.authorizer.name: []}] if entry.authorizer else []
+        assert op["security"] == expected, f"{method} {path}"
+
+
+def test_a_member_token_route_is_documented_as_bearer() -> None:
+    app = Chalice("member-app")
+
+    @app.authorizer(name="MemberToken")
+    def member_token(request: Any) -> AuthResponse:
+        return AuthResponse(routes=["*"], principal_id="member")
+
+    @app.route("/v1/me", methods=["GET"], authorizer=member_token)
+    def me() -> dict[str, str]:
+        return {}
+
+    document = build_document({"MemberAppFunction": app}, docs={})
+    assert document["paths"]["/v1/me"]["get"]["security"] == [{"MemberToken": []}]
+    assert document["components"]["securitySchemes"]["MemberToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A member's token (the mobile app).",
+    }
+
+
+def test_check_fails_on_a_stale_file_and_passes_once_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "openapi.json"
+    stale.write_text("{}\n", encoding="utf-8")
+    monkeypatch.setattr(infra.openapi, "DOCUMENT_PATH", stale)
+    assert infra.openapi.main(["--check"]) == 1
+    assert "python -m infra.openapi" in capsys.readouterr().err
+    assert infra.openapi.main([]) == 0
+    assert infra.openapi.main(["--check"]) == 0
