@@ -16,7 +16,7 @@ from loyalty.api.purchases import (
     RefundResult,
     RuleAwardView,
 )
-from loyalty.data.models import MemberItem, OperationItem, as_plain_map
+from loyalty.data.models import MemberItem, as_plain_map
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.domain.earning import Line, Purchase, compute_earning, refund_clawback
 from loyalty.domain.program import Program
@@ -24,7 +24,14 @@ from loyalty.domain.stamps import add_stamps
 from loyalty.domain.wallet import LotKey, lot_for
 from loyalty.errors import InvalidRequest, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.ledger import OP_SK, Draft, apply_change, get_operation, operation_pk, request_hash
+from loyalty.services.ledger import (
+    Draft,
+    apply_change,
+    get_operation,
+    operation_pk,
+    operation_record,
+    request_hash,
+)
 from loyalty.services.members import ensure_active, resolve_member
 from loyalty.services.merchants import programs
 from loyalty.services.rewards import issue_coupon
@@ -148,25 +155,16 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
             coupons=coupons,
             stamps={k: int(v) for k, v in as_plain_map(member.stamps).items()},
         )
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="purchase",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=result.model_dump(mode="json"),
-            state={
-                "member_id": member_id,
-                "points": earning.points,
-                "amount_kopecks": request.amount_kopecks,
-                "occurred_on": occurred_at.date().isoformat(),
-                "refunded_kopecks": 0,
-                "refunded_points": 0,
-                "lot_key": lot.encode() if earning.points else None,
-            },
-        )
+        state = {
+            "member_id": member_id,
+            "points": earning.points,
+            "amount_kopecks": request.amount_kopecks,
+            "occurred_on": occurred_at.date().isoformat(),
+            "refunded_kopecks": 0,
+            "refunded_points": 0,
+            "lot_key": lot.encode() if earning.points else None,
+        }
+        operation = operation_record(op_pk, "purchase", member, digest, now, result, state)
         return draft.finish(new_operation=operation), result
 
     return apply_change(merchant_id, member_id, build, PurchaseResult, operation=(op_pk, digest))
@@ -233,16 +231,8 @@ def refund(merchant_id: str, transaction_id: str, request: RefundRequest, now: d
             balance=draft.wallet.balance,
             spendable=draft.wallet.spendable(draft.today),
         )
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="refund",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=result.model_dump(mode="json"),
-            state={"member_id": member_id, "points": points},
+        operation = operation_record(
+            op_pk, "refund", member, digest, now, result, {"member_id": member_id, "points": points}
         )
         return draft.finish(new_operation=operation, updated_operation=(purchase, int(purchase.version))), result
 

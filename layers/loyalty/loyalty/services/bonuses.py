@@ -14,11 +14,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel
 
 from loyalty.api.tiers import BonusActionRequest, BonusView
-from loyalty.data.models import BirthdayItem, MemberItem, OperationItem
+from loyalty.data.models import BirthdayItem, MemberItem
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.domain.wallet import lot_for
 from loyalty.errors import NotFound, RuleViolation
-from loyalty.services.ledger import OP_SK, Draft, apply_change, get_operation, operation_pk, request_hash, shard_of
+from loyalty.services.ledger import (
+    Draft,
+    apply_change,
+    get_operation,
+    operation_pk,
+    operation_record,
+    request_hash,
+    shard_of,
+)
 from loyalty.services.members import ensure_active, get_member
 from loyalty.services.merchants import programs
 
@@ -73,17 +81,7 @@ def grant(
         )
         member.earned_total = int(member.earned_total) + points
         view = BonusView(member_id=member_id, bonus=bonus, points=points, balance=draft.balance)
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="bonus",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=view.model_dump(mode="json"),
-            state={"member_id": member_id},
-        )
+        operation = operation_record(op_pk, "bonus", member, digest, now, view, {"member_id": member_id})
         return draft.finish(new_operation=operation), view
 
     return apply_change(merchant_id, member_id, build, BonusView, operation=(op_pk, digest))

@@ -40,7 +40,15 @@ from loyalty.errors import Conflict, InsufficientPoints, InvalidRequest, NotFoun
 from loyalty.ids import new_id
 from loyalty.pii.cipher import PiiCipher
 from loyalty.pii.contact import is_russian_mobile, normalise_email, normalise_phone
-from loyalty.services.ledger import OP_SK, Draft, apply_change, get_operation, operation_pk, request_hash
+from loyalty.services.ledger import (
+    OP_SK,
+    Draft,
+    apply_change,
+    get_operation,
+    operation_pk,
+    operation_record,
+    request_hash,
+)
 from loyalty.services.members import ensure_active
 from loyalty.services.merchants import programs
 from loyalty.sevendar.client import (
@@ -243,16 +251,8 @@ def _place_paid_by_points(
         member.spent_total = int(member.spent_total) + cost
         draft.creates.extend([order, *items])
         view = order_view(order)
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="giftcard",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=view.model_dump(mode="json"),
-            state={"member_id": member_id, "points": cost},
+        operation = operation_record(
+            op_pk, "giftcard", member, digest, now, view, {"member_id": member_id, "points": cost}
         )
         return draft.finish(new_operation=operation), view
 
@@ -354,18 +354,9 @@ def _refund_points(order: GiftCardOrderItem, points: int, now: datetime) -> None
             details={"order_id": order.order_id},
         )
         member.spent_total = int(member.spent_total) - points
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="giftcard-refund",
-            merchant_id=order.merchant_id,
-            member_key=member.pk,
-            request_hash=order.order_id,
-            created_at=now,
-            response={"received": True},
-            state={"points": points},
-        )
-        return draft.finish(new_operation=operation), WebhookAck(received=True)
+        ack = WebhookAck(received=True)
+        operation = operation_record(op_pk, "giftcard-refund", member, order.order_id, now, ack, {"points": points})
+        return draft.finish(new_operation=operation), ack
 
     with contextlib.suppress(NotFound):  # the member left: the points are gone with them
         apply_change(order.merchant_id, member_id, build, WebhookAck, operation=(op_pk, order.order_id))

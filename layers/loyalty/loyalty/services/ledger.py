@@ -42,6 +42,23 @@ def request_hash(request: BaseModel) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def operation_record(
+    pk: str, kind: str, member: MemberItem, digest: str, now: datetime, response: BaseModel, state: dict[str, Any]
+) -> OperationItem:
+    """The record that makes a member's operation happen once, with the answer a replay gets."""
+    return OperationItem(
+        pk,
+        OP_SK,
+        kind=kind,
+        merchant_id=member.merchant_id,
+        member_key=member.pk,
+        request_hash=digest,
+        created_at=now,
+        response=response.model_dump(mode="json"),
+        state=state,
+    )
+
+
 def get_operation(pk: str, *, consistent: bool = True) -> OperationItem | None:
     try:
         return OperationItem.get(pk, OP_SK, consistent_read=consistent)

@@ -21,7 +21,14 @@ from loyalty.data.unit_of_work import MemberWrite
 from loyalty.domain.program import Mode, Program
 from loyalty.errors import Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.ledger import OP_SK, Draft, apply_change, get_operation, operation_pk, request_hash
+from loyalty.services.ledger import (
+    Draft,
+    apply_change,
+    get_operation,
+    operation_pk,
+    operation_record,
+    request_hash,
+)
 from loyalty.services.members import ensure_active, get_member, resolve_member, wallet_of
 from loyalty.services.merchants import programs
 from loyalty.services.tiers import tier_discount_percent
@@ -144,22 +151,9 @@ def redeem(
         }
         if expires_at is not None:
             draft.puts.append(hold_queue_item(merchant_id, request.redemption_id, expires_at))
-        write = draft.finish(
-            new_operation=OperationItem(
-                op_pk,
-                OP_SK,
-                kind="redemption",
-                merchant_id=merchant_id,
-                member_key=member.pk,
-                request_hash=digest,
-                created_at=now,
-                response={},
-                state=state,
-            )
-        )
+        write = draft.finish()  # the view shows the balance after the write
         view = _view(member_id, state, member, now)
-        assert write.new_operation is not None
-        write.new_operation.response = view.model_dump(mode="json")
+        write.new_operation = operation_record(op_pk, "redemption", member, digest, now, view, state)
         return write, view
 
     return apply_change(merchant_id, member_id, build, RedemptionView, operation=(op_pk, digest))

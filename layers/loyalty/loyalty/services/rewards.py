@@ -12,11 +12,11 @@ from pynamodb.transactions import TransactWrite
 from loyalty.api.redemptions import ClaimRequest, CouponView, RewardRequest, RewardView
 from loyalty.clock import isoformat
 from loyalty.data.connection import connection
-from loyalty.data.models import CouponItem, MemberItem, OperationItem, RewardItem
+from loyalty.data.models import CouponItem, MemberItem, RewardItem
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.errors import Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.ledger import OP_SK, Draft, apply_change, operation_pk, request_hash
+from loyalty.services.ledger import Draft, apply_change, operation_pk, operation_record, request_hash
 from loyalty.services.members import ensure_active, member_key, resolve_member
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
@@ -159,16 +159,8 @@ def claim(merchant_id: str, request: ClaimRequest, now: datetime, cipher: PiiCip
         )
         member.spent_total = int(member.spent_total) + int(reward.cost_points)
         view = coupon_view(coupon, now, balance=draft.balance)
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="claim",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=view.model_dump(mode="json"),
-            state={"member_id": member_id, "code": coupon.code},
+        operation = operation_record(
+            op_pk, "claim", member, digest, now, view, {"member_id": member_id, "code": coupon.code}
         )
         return draft.finish(new_operation=operation), view
 

@@ -10,13 +10,13 @@ from pydantic import BaseModel
 
 from loyalty.api.tiers import MembershipRequest, MembershipView
 from loyalty.clock import add_months
-from loyalty.data.models import MemberItem, OperationItem, TierQueueItem, as_plain_map
+from loyalty.data.models import MemberItem, TierQueueItem, as_plain_map
 from loyalty.data.unit_of_work import MemberWrite
 from loyalty.domain.earning import TierBenefit
 from loyalty.domain.program import Program, TierMeasure, Tiers
 from loyalty.domain.tiers import TierChange, TierState, add_to_month, on_activity, on_review, window_total
 from loyalty.errors import InvalidRequest, NotFound, RuleViolation
-from loyalty.services.ledger import OP_SK, Draft, apply_change, operation_pk, request_hash, shard_of
+from loyalty.services.ledger import Draft, apply_change, operation_pk, operation_record, request_hash, shard_of
 from loyalty.services.merchants import programs
 
 TIER_SHARDS = 8
@@ -214,17 +214,7 @@ def buy_membership(
             paid_tier=request.tier,
             paid_until=paid_until,
         )
-        operation = OperationItem(
-            op_pk,
-            OP_SK,
-            kind="membership",
-            merchant_id=merchant_id,
-            member_key=member.pk,
-            request_hash=digest,
-            created_at=now,
-            response=view.model_dump(mode="json"),
-            state={"member_id": member_id},
-        )
+        operation = operation_record(op_pk, "membership", member, digest, now, view, {"member_id": member_id})
         return draft.finish(new_operation=operation), view
 
     return apply_change(merchant_id, member_id, build, MembershipView, operation=(op_pk, digest))
