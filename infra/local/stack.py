@@ -125,6 +125,7 @@ class LocalStack:
             queue_visibility_timeout=self.settings.queue_visibility_timeout,
         )
         os.environ.update(self.stack.environment())
+        os.environ["POWERTOOLS_LOG_LEVEL"] = self.settings.log_level  # the template says INFO for AWS
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
         self.app = self._compose_app(modules)

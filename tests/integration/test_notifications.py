@@ -276,3 +276,22 @@ def test_campaign_fans_out_to_its_segment_with_counts(
     queued = sqs.receive_message(QueueUrl=stack.queue_url("NotifyQueue"), MaxNumberOfMessages=10)["Messages"]
     handle_notifications({"Records": [sqs_record(m["Body"]) for m in queued]}, context("notify", 30))
     assert sum(len(sms_sent(phone_of(m))) for m in members) == 3
+
+
+def test_email_goes_out_through_ses_from_the_verified_sender(
+    members_api: GatewayClient, notify_api: GatewayClient
+) -> None:
+    from moto.sesv2.models import sesv2_backends
+
+    from infra.local.provision import ACCOUNT_ID
+
+    settings = notify_api.get("/v1/notification-settings").body["settings"]
+    settings["channels"]["welcome"] = ["email"]
+    assert notify_api.put("/v1/notification-settings", body={"settings": settings}).status == 200
+    member = enroll(members_api, email="olga@example.ru", language="ru")
+    [welcome] = [e for e in ledger_events(member["member_id"]) if e.type == "welcome"]
+    notify(welcome)
+    sent = sesv2_backends[ACCOUNT_ID][REGION].core_backend.sent_messages
+    [message] = [m for m in sent if "olga@example.ru" in m.destinations.get("ToAddresses", [])]
+    assert message.source == "noreply@loyalty.example"
+    assert "Анна" in message.body and message.subject
