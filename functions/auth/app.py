@@ -18,6 +18,10 @@ runtime.bootstrap(CONFIG)
 bp = ApiBlueprint(__name__, tags=("Member sign-in",))
 
 
+def token_pair(tokens: auth.Tokens) -> TokenPair:
+    return TokenPair(access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in)
+
+
 def client_ip() -> str:
     identity = (bp.current_request.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "unknown")
@@ -60,7 +64,7 @@ def post_token() -> object:
     )
     return reply(
         200,
-        TokenPair(access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in),
+        token_pair(tokens),
     )
 
 
@@ -77,7 +81,7 @@ def post_refresh() -> object:
     tokens = auth.refresh(request.refresh_token, utcnow(), runtime.current().keys().token_key)
     return reply(
         200,
-        TokenPair(access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in),
+        token_pair(tokens),
     )
 
 

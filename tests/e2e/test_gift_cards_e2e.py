@@ -14,7 +14,7 @@ import pytest
 import requests
 from loyalty.sevendar.webhooks import sign
 
-from tests.support.local_stack import ADMIN_TOKEN, RunningStack, running_stack, wait_for
+from tests.support.local_stack import RunningStack, Shop, running_stack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-gift-cards")]
 STANDIN_SECRET = b"sevendar-local-webhook-secret"
@@ -24,23 +24,6 @@ STANDIN_SECRET = b"sevendar-local-webhook-secret"
 def local() -> Iterator[RunningStack]:
     with running_stack() as stack:
         yield stack
-
-
-class Shop:
-    def __init__(self, local: RunningStack) -> None:
-        self.api = local.api
-        created = requests.post(
-            f"{self.api}/v1/admin/merchants",
-            json={"name": "Цветы"},
-            timeout=10,
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        ).json()
-        self.key = {"X-Api-Key": created["api_key"]}
-
-    def call(self, method: str, path: str, body: Any = None, expect: int = 299) -> Any:
-        reply = requests.request(method, f"{self.api}{path}", json=body, headers=self.key, timeout=30)
-        assert reply.status_code <= expect, reply.text
-        return reply.json()
 
 
 def order_body(order_id: str, payment: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +44,7 @@ def standin(local: RunningStack) -> list[dict[str, Any]]:
 
 
 def test_an_order_paid_with_points_becomes_a_card_spendable_at_the_till(local: RunningStack) -> None:
-    shop = Shop(local)
+    shop = Shop(local, "Цветы")
     member = shop.call("POST", "/v1/members", {"phone": "+79162220001"})
     shop.call(
         "POST",
@@ -152,7 +135,7 @@ def test_an_order_paid_with_points_becomes_a_card_spendable_at_the_till(local: R
 
 
 def test_orders_placed_while_sevendar_is_down_are_all_delivered_once_when_it_is_back(local: RunningStack) -> None:
-    shop = Shop(local)
+    shop = Shop(local, "Цветы")
     requests.post(f"{local.sevendar}/_standin/faults", json={"mode": "down"}, timeout=5)
     before = {o["reference"] for o in standin(local)}
     for n in range(3):

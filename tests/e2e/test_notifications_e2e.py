@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.local_stack import ADMIN_TOKEN, RunningStack, running_stack, wait_for
+from tests.support.local_stack import RunningStack, Shop, running_stack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-notify")]
 
@@ -28,23 +28,6 @@ def zone_where_it_is(hour: int) -> str:
     if offset > 14:
         offset -= 24
     return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
-
-
-class Shop:
-    def __init__(self, local: RunningStack, name: str) -> None:
-        self.api = local.api
-        created = requests.post(
-            f"{self.api}/v1/admin/merchants",
-            json={"name": name},
-            timeout=10,
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        ).json()
-        self.merchant_id, self.key = created["merchant_id"], {"X-Api-Key": created["api_key"]}
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        reply = requests.request(method, f"{self.api}{path}", json=body, headers=self.key, timeout=30)
-        assert reply.status_code < 300, reply.text
-        return reply.json()
 
 
 def inbox(local: RunningStack, phone: str, kind: str = "points_earned") -> list[dict[str, Any]]:

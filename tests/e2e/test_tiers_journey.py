@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-import requests
 from loyalty.clock import add_months
 
 from tests.integration.conftest import GOLD_PROGRAM
-from tests.support.local_stack import ADMIN_TOKEN, RunningStack, running_stack, wait_for
+from tests.support.local_stack import RunningStack, Shop, running_stack, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-tiers")]
 
@@ -23,33 +21,8 @@ def local() -> Iterator[RunningStack]:
         yield stack
 
 
-class Shop:
-    def __init__(self, local: RunningStack) -> None:
-        self.api = local.api
-        created = requests.post(
-            f"{self.api}/v1/admin/merchants",
-            json={"name": "Кофейня"},
-            timeout=10,
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        ).json()
-        self.key = {"X-Api-Key": created["api_key"]}
-
-    def call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
-        reply = requests.request(
-            method, f"{self.api}{path}", json=body, params=params or None, headers=self.key, timeout=30
-        )
-        assert reply.status_code < 300, reply.text
-        return reply.json()
-
-    def member(self, member_id: str) -> dict[str, Any]:
-        return dict(self.call("GET", f"/v1/members/{member_id}"))
-
-    def job(self, name: str, now: str) -> Any:
-        return self.call("POST", f"/_local/jobs/{name}", now=now)
-
-
 def test_a_year_in_the_life_of_a_member(local: RunningStack) -> None:
-    shop = Shop(local)
+    shop = Shop(local, "Кофейня")
     program = shop.call("GET", "/v1/program")["program"]
     shop.call("PUT", "/v1/program", {"program": {**program, **GOLD_PROGRAM}})
     today = datetime.now(UTC).date()

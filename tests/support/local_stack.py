@@ -111,3 +111,31 @@ def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.2) -> An
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
+
+
+class Shop:
+    """A merchant of the running stack, created by the platform admin, calling with its key."""
+
+    def __init__(self, stack: RunningStack, name: str = "Shop") -> None:
+        self.api = stack.api
+        created = requests.post(
+            f"{self.api}/v1/admin/merchants",
+            json={"name": name},
+            timeout=10,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ).json()
+        self.merchant_id, self.key = created["merchant_id"], {"X-Api-Key": created["api_key"]}
+
+    def call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
+        """The JSON answer of a call that must succeed (2xx)."""
+        reply = requests.request(
+            method, f"{self.api}{path}", json=body, params=params or None, headers=self.key, timeout=30
+        )
+        assert reply.status_code < 300, reply.text
+        return reply.json()
+
+    def member(self, member_id: str) -> dict[str, Any]:
+        return dict(self.call("GET", f"/v1/members/{member_id}"))
+
+    def job(self, name: str, now: str) -> Any:
+        return self.call("POST", f"/_local/jobs/{name}", now=now)
