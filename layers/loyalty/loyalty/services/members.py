@@ -34,11 +34,6 @@ def referral_lookup_pk(merchant_id: str, code: str) -> str:
     return f"REF#{merchant_id}#{code.upper()}"
 
 
-def lookup(pk: str) -> str | None:
-    """The member id a phone, card or referral look-up item points to."""
-    return _lookup(pk)
-
-
 def ensure_active(member: MemberItem) -> None:
     """Erased or closed members are not found: they neither earn nor spend."""
     if member.status != "active":
@@ -50,7 +45,8 @@ def wallet_of(member: MemberItem) -> Wallet:
     return Wallet(lots, int(member.debt))
 
 
-def _lookup(pk: str) -> str | None:
+def lookup(pk: str) -> str | None:
+    """The member id a phone, card or referral look-up item points to."""
     try:
         return str(LookupItem.get(pk, LOOKUP_SK).member_id)
     except DoesNotExist:
@@ -73,7 +69,7 @@ def find_member_id(
         pk = card_lookup_pk(merchant_id, card_number)
     else:
         raise InvalidRequest("give phone or card", details={"fields": ["phone", "card"]})
-    member_id = _lookup(pk)
+    member_id = lookup(pk)
     if member_id is None:
         raise NotFound("member not found", code="member_not_found")
     return member_id
