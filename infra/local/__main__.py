@@ -9,7 +9,7 @@ import threading
 import time
 
 from infra.local.seed import seed_demo
-from infra.local.stack import LocalSettings, LocalStack
+from infra.local.stack import STOP_SECONDS, LocalSettings, LocalStack
 
 
 def banner(stack: LocalStack, api_key: str, member_id: str, card: str, seconds: float) -> str:
@@ -43,6 +43,17 @@ Ctrl-C stops everything.
 
 def main() -> int:
     started = time.monotonic()
+    # Installed first, so that a Ctrl-C during start-up also stops cleanly once start-up is done.
+    stopped = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if stopped.is_set():  # a second Ctrl-C: do not wait for anything
+            print("stopping now.", flush=True)
+            os._exit(130)
+        stopped.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     settings = LocalSettings.from_env()
     stack = LocalStack(settings)
     try:
@@ -62,18 +73,18 @@ def main() -> int:
     sevendar = stack.sevendar.url if stack.sevendar else ""
     print(f"LOYALTY_READY api={stack.api_url} aws={stack.aws_endpoint} sevendar={sevendar}", flush=True)
 
-    stopped = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    stopped.wait()
+    while not stopped.wait(0.5):  # a timed wait lets the main thread run signal handlers promptly
+        pass
     print("stopping...", flush=True)
-    stack.stop()
-    print("stopped.", flush=True)
-    return 0
+    started_stopping = time.monotonic()
+    lingering = stack.stop()
+    if lingering:
+        print(f"abandoned after {STOP_SECONDS:.0f}s: {', '.join(lingering)}", file=sys.stderr, flush=True)
+    print(f"stopped in {time.monotonic() - started_stopping:.1f}s.", flush=True)
+    # Abandoned daemon threads may hold locks that interpreter finalisation would wait for: exit
+    # now that everything that matters has stopped and the output is flushed.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

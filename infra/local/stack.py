@@ -10,6 +10,8 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -24,6 +26,8 @@ from infra.local.pollers import Poller, SqsPoller, StreamPoller
 from infra.local.provision import REGION, FunctionSpec, Stack, provision, push_platform_parameters
 from infra.local.scheduler import Job, Scheduler, rate_seconds
 from infra.sevendar.standin import SevenDarStandIn
+
+STOP_SECONDS = 8.0
 
 
 @dataclass
@@ -256,19 +260,52 @@ class LocalStack:
         }
 
     # ---- stop ----------------------------------------------------------------------------
-    def stop(self) -> None:
-        """Stop the pollers and the scheduler first (they call moto), then the API, then moto."""
-        for poller in self.pollers:
-            poller.stop()
+    def stop(self, timeout: float = STOP_SECONDS) -> list[str]:
+        """Stop everything within ``timeout`` seconds, whatever is in flight.
+
+        Every part is told to stop at once and then waited for against one deadline, in parallel:
+        a poller inside a slow handler (a worker backing off, a call to a slow stand-in) cannot
+        hold the others up. Whatever has not stopped by the deadline is a daemon thread and is
+        abandoned: a queue message it was working on is not deleted, so nothing is lost. Returns
+        the names of the parts that did not stop in time (empty when all did)."""
+        deadline = time.monotonic() + timeout
+        workers: list[threading.Thread] = [*self.pollers, *([self.scheduler] if self.scheduler else [])]
+        for worker in self.pollers:
+            worker.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
-        for thread in [*self.pollers, *([self.scheduler] if self.scheduler else [])]:
-            if thread.is_alive():
-                thread.join(timeout=5)
+        servers = [
+            threading.Thread(target=stopper, name=f"stop-{name}", daemon=True)
+            for name, stopper in self._server_stoppers()
+        ]
+        for server in servers:
+            server.start()
+        for thread in [*workers, *servers]:
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
+        return [thread.name for thread in [*workers, *servers] if thread.is_alive()]
+
+    def _server_stoppers(self) -> list[tuple[str, Callable[[], None]]]:
+        """How to stop each server. Moto goes last only in the sense that it stops serving while
+        the abandoned pollers, if any, still call it: their errors are harmless at exit."""
+        stoppers: list[tuple[str, Callable[[], None]]] = []
         if self._server is not None:
-            self._server.server.shutdown()
-            self._server.server.server_close()
+            api = self._server.server
+
+            def stop_api() -> None:
+                api.shutdown()
+                api.server_close()
+
+            stoppers.append(("api", stop_api))
         if self.sevendar is not None:
-            self.sevendar.stop()
-        if self.moto is not None:
-            self.moto.stop()
+            stoppers.append(("sevendar", self.sevendar.stop))
+        if self.moto is not None and self.moto._server is not None:
+            # ThreadedMotoServer.stop() joins its thread without a timeout; shut its server down
+            # and let the deadline bound the wait instead.
+            moto = self.moto._server
+
+            def stop_moto() -> None:
+                moto.shutdown()
+                moto.server_close()
+
+            stoppers.append(("moto", stop_moto))
+        return stoppers
