@@ -67,6 +67,7 @@ def _clear_caches() -> None:
     gift_cards_app = sys.modules.get("functions.gift_cards.app")
     if gift_cards_app is not None:
         gift_cards_app.sevendar.cache_clear()
+        gift_cards_app.sevendar_for_orders.cache_clear()
 
 
 _fresh_stack()  # environment for function modules imported at collection time

@@ -62,20 +62,31 @@ def birthdays(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return result
 
 
-def apply_referral(record: SQSRecord) -> None:
+def apply_bonus_event(record: SQSRecord) -> None:
+    """Bonuses that follow another member's change: the referrer's reward (or its reversal when
+    the invited member returned the purchase), and stamp-card coupons a large purchase earned."""
     try:
         event = DomainEvent.model_validate(eventbridge_detail(record))
     except ValidationError as exc:
         raise InvalidRequest("not a domain event", details=validation_details(exc)) from exc
+    if event.member_id is None:
+        raise InvalidRequest(f"{event.type} without a member")
+    now = utcnow()
     referrer_id = event.data.get("referrer_id")
-    if event.type != "referral_qualified" or not referrer_id or event.member_id is None:
+    transaction_id = event.data.get("transaction_id")
+    if event.type == "stamp_rewards_owed":
+        bonuses.issue_owed_stamp_coupons(event.merchant_id, event.member_id, now)
+    elif event.type == "referral_qualified" and referrer_id:
+        bonuses.reward_referrer(event.merchant_id, str(referrer_id), event.member_id, now, transaction_id)
+    elif event.type == "referral_reversed" and referrer_id:
+        bonuses.reverse_referrer(event.merchant_id, str(referrer_id), event.member_id, now, transaction_id)
+    else:
         raise InvalidRequest(f"unexpected event {event.type}")
-    bonuses.reward_referrer(event.merchant_id, str(referrer_id), event.member_id, utcnow())
 
 
-referral_events = QueueConsumer(
+bonus_events = QueueConsumer(
     "BonusEvents",
-    apply_referral,
+    apply_bonus_event,
     dlq_url=CONFIG.bonus_events_dlq_url,
     max_receive_count=CONFIG.bonus_events_max_receive_count,
 )
@@ -85,4 +96,4 @@ referral_events = QueueConsumer(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handle_bonus_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return referral_events(event, context)
+    return bonus_events(event, context)

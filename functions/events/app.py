@@ -9,32 +9,19 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.config import CoreConfig
-from loyalty.data.models import LedgerEntryItem
-from loyalty.events import DomainEvent, from_ledger_entry
 from loyalty.platform.observability import logger, metrics, tracer
 from loyalty.platform.publisher import publish
+from loyalty.services import outbox
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
-
-
-def events_of(stream_event: dict[str, Any]) -> list[DomainEvent]:
-    events = []
-    for record in stream_event.get("Records", []):
-        if record.get("eventName") != "INSERT":
-            continue  # ledger entries are immutable: only inserts mean something happened
-        entry = LedgerEntryItem.from_raw_data(record["dynamodb"]["NewImage"])
-        event = from_ledger_entry(entry)
-        if event is not None:
-            events.append(event)
-    return events
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def publish_ledger_events(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    events = events_of(event)
+    events = outbox.ledger_events(event)
     published = publish(CONFIG.event_bus_name, events)
     metrics.add_metric(name="DomainEventsPublished", unit="Count", value=published)
     return {"published": published}

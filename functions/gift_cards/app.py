@@ -5,7 +5,6 @@ orders, announces status changes and counts sales."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -25,9 +24,7 @@ from loyalty.api.gift_cards import (
 )
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
-from loyalty.data.models import GiftCardEntryItem, GiftCardOrderItem
 from loyalty.errors import InvalidRequest, Unauthenticated, Unavailable
-from loyalty.events import DomainEvent
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -65,6 +62,21 @@ def sevendar() -> SevenDarClient:
     return SevenDarClient(CONFIG.sevendar_base_url, str(sevendar_secret()["api_key"]), max_attempts=2)
 
 
+@cache
+def sevendar_for_orders() -> SevenDarClient:
+    """Checking an order against the catalog must not hold the till: one short try."""
+    return SevenDarClient(
+        CONFIG.sevendar_base_url,
+        str(sevendar_secret()["api_key"]),
+        read_timeout=2.0,
+        connect_timeout=1.0,
+        max_attempts=1,
+    )
+
+
+CATALOG = gift_cards.DesignCatalog(sevendar_for_orders)
+
+
 bp = ApiBlueprint(__name__, tags=("Gift cards",))
 
 
@@ -95,11 +107,12 @@ def get_designs() -> object:
     status=201,
     errors=(404, 409, 422, 503),
     idempotent=True,
-    summary="Order gift cards or plastic loyalty cards from SevenDar (stored now, submitted by a worker)",
+    summary="Order gift cards or plastic loyalty cards from SevenDar (checked against its catalog, "
+    "stored now, submitted by a worker)",
 )
 def post_order() -> object:
     request = bp.parse(GiftCardOrderRequest)
-    view, replayed = gift_cards.place_order(bp.merchant_id(), request, utcnow(), runtime.current().cipher())
+    view, replayed = gift_cards.place_order(bp.merchant_id(), request, utcnow(), runtime.current().cipher(), CATALOG)
     return idempotent_reply(201, view, replayed)
 
 
@@ -167,11 +180,20 @@ app = create_app("gift_cards", bp)
 
 # ---- the queue worker ----------------------------------------------------------------------
 def submit_order(record: SQSRecord) -> None:
-    order_key = str(json.loads(record.body)["order"])
+    try:
+        message = json.loads(record.body)
+        merchant_id, order_id = str(message["merchant_id"]), str(message["order_id"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequest("not a gift-card order message") from exc
     status = gift_cards.submit(
-        order_key, sevendar(), f"{CONFIG.public_base_url}{WEBHOOK_PATH}", runtime.current().cipher(), utcnow()
+        merchant_id,
+        order_id,
+        sevendar(),
+        f"{CONFIG.public_base_url}{WEBHOOK_PATH}",
+        runtime.current().cipher(),
+        utcnow(),
     )
-    logger.info("gift-card order submitted", extra={"order": order_key.rsplit("#", maxsplit=1)[-1], "status": status})
+    logger.info("gift-card order submitted", extra={"order": order_id, "status": status})
 
 
 orders = QueueConsumer(
@@ -192,9 +214,10 @@ def handle_orders(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 
 
 # ---- the table stream ----------------------------------------------------------------------
-def _image(record: dict[str, Any], which: str) -> dict[str, Any] | None:
-    image = record.get("dynamodb", {}).get(which)
-    return dict(image) if image else None
+def queue_order(merchant_id: str, order_id: str) -> None:
+    client("sqs").send_message(
+        QueueUrl=CONFIG.gift_card_queue_url, MessageBody=json.dumps({"merchant_id": merchant_id, "order_id": order_id})
+    )
 
 
 @logger.inject_lambda_context
@@ -203,44 +226,8 @@ def _image(record: dict[str, Any], which: str) -> dict[str, Any] | None:
 def handle_stream(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """New orders go to the worker's queue; status changes become events; card ledger entries
     become sales counters. A failure retries the batch: each step is idempotent downstream."""
-    queued, announced = 0, []
-    rows: list[tuple[str, date, dict[str, int]]] = []
-    for record in event.get("Records", []):
-        new = _image(record, "NewImage")
-        if new is None:
-            continue
-        key = new["pk"]["S"]
-        if key.startswith("ORDER#"):
-            order = GiftCardOrderItem.from_raw_data(new)
-            if record["eventName"] == "INSERT":
-                client("sqs").send_message(QueueUrl=CONFIG.gift_card_queue_url, MessageBody=json.dumps({"order": key}))
-                queued += 1
-            old = _image(record, "OldImage")
-            if record["eventName"] == "MODIFY" and old is not None and old["status"]["S"] != order.status:
-                member_id = order.payment.get("member_id")
-                announced.append(
-                    DomainEvent(
-                        event_id=f"gift-card:{order.merchant_id}:{order.order_id}:{order.status}",
-                        type="gift_card_status",
-                        merchant_id=order.merchant_id,
-                        member_id=str(member_id) if member_id else None,
-                        occurred_at=order.updated_at or utcnow(),
-                        data={"status": order.status, "order_id": order.order_id},
-                    )
-                )
-        elif key.startswith("GCL#") and record["eventName"] == "INSERT":
-            entry = GiftCardEntryItem.from_raw_data(new)
-            amount = int(entry.amount_kopecks)
-            counters = (
-                {"gift_cards_sold": 1, "gift_card_nominal_kopecks": amount}
-                if entry.kind == "issued"
-                else {"gift_card_redeemed_kopecks": -amount}
-                if entry.kind == "redeemed"
-                else {}
-            )
-            rows.append((entry.merchant_id, entry.created_at.date(), counters))
+    queued, announced, rows = gift_cards.stream_work(event, queue_order, utcnow())
     if announced:
         publish(CONFIG.event_bus_name, announced)
-    for (merchant_id, day), counters in stats.aggregate(rows).items():
-        stats.add(CONFIG.merchants_table, merchant_id, day, counters)
+    stats.count(rows)
     return {"queued": queued, "announced": len(announced), "counted": len(rows)}

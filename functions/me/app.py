@@ -15,7 +15,7 @@ from loyalty.http.app import create_app
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
 from loyalty.http.member_auth import member_token
 from loyalty.services import auth, history, me, messaging, rewards
-from loyalty.services.members import ensure_active, get_member
+from loyalty.services.members import get_active
 
 
 class MeConfig(CoreConfig):
@@ -74,8 +74,7 @@ def patch_me() -> object:
 )
 def delete_me() -> object:
     merchant_id, member_id = who()
-    me.erase(merchant_id, member_id, utcnow())
-    return reply(200, Erased(erased=True, member_id=member_id))
+    return reply(200, me.erase(merchant_id, member_id, utcnow()))
 
 
 @bp.route(
@@ -101,8 +100,7 @@ def get_my_transactions() -> object:
 )
 def get_my_card() -> object:
     merchant_id, member_id = who()
-    member = get_member(merchant_id, member_id, consistent=False)
-    ensure_active(member)
+    member = get_active(merchant_id, member_id)
     payload, expires = auth.qr_payload(merchant_id, member.card_number, utcnow(), runtime.current().keys().token_key)
     return reply(200, CardView(card_number=member.card_number, qr_payload=payload, qr_expires_at=expires))
 

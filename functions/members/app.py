@@ -48,7 +48,7 @@ def enroll_member() -> object:
 )
 def get_member(member_id: str) -> object:
     cipher = runtime.current().cipher()
-    member = members.get_member(bp.merchant_id(), member_id)
+    member = members.get_active(bp.merchant_id(), member_id, consistent=True)
     return reply(200, members.view(member, cipher, utcnow()))
 
 
@@ -71,7 +71,7 @@ def find_members() -> object:
         member_id = members.find_member_id(merchant_id, phone=phone, card_number=card, cipher=cipher)
     except NotFound:
         return reply(200, MemberList(members=[]))
-    member = members.get_member(merchant_id, member_id)
+    member = members.get_active(merchant_id, member_id, consistent=True)
     return reply(200, MemberList(members=[members.view(member, cipher, utcnow())]))
 
 
@@ -104,8 +104,7 @@ def scan_qr() -> object:
     merchant_id = bp.merchant_id()
     card = auth.card_from_qr(merchant_id, request.payload, runtime.current().keys().token_key)
     cipher = runtime.current().cipher()
-    member = members.get_member(merchant_id, members.find_member_id(merchant_id, card_number=card, cipher=cipher))
-    members.ensure_active(member)
+    member = members.get_active(merchant_id, members.find_member_id(merchant_id, card_number=card, cipher=cipher))
     return reply(200, members.view(member, cipher, utcnow()))
 
 

@@ -33,8 +33,9 @@ from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply, validation_details
 from loyalty.notifications.kinds import Channel
-from loyalty.notifications.providers import Provider, SesEmail, SnsPush, SnsSms
+from loyalty.notifications.sending import Provider
 from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.providers import SesEmail, SnsPush, SnsSms
 from loyalty.platform.queues import QueueConsumer, eventbridge_detail
 from loyalty.platform.schedule import scheduled_now
 from loyalty.services import campaigns, messaging

@@ -32,14 +32,16 @@ def get_rewards() -> object:
     "/v1/rewards",
     methods=["POST"],
     authorizer=merchant_key,
-    summary="Add a reward to the catalog",
+    summary="Add a reward to the catalog, once per reward_id",
     request=RewardRequest,
     response=RewardView,
     status=201,
     errors=(409,),
+    idempotent=True,
 )
 def post_reward() -> object:
-    return reply(201, rewards.create_reward(bp.merchant_id(), bp.parse(RewardRequest), utcnow()))
+    view, replayed = rewards.create_reward(bp.merchant_id(), bp.parse(RewardRequest), utcnow())
+    return idempotent_reply(201, view, replayed)
 
 
 @bp.route(

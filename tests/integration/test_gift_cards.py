@@ -37,15 +37,11 @@ def gift_api(merchant: dict[str, Any]) -> GatewayClient:
     return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
 
 
-def order_key(merchant: dict[str, Any], order_id: str) -> str:
-    return f"ORDER#{merchant['merchant_id']}#{order_id}"
-
-
 def submit(merchant: dict[str, Any], order_id: str, receive_count: int = 1) -> dict[str, Any]:
     from functions.gift_cards.app import handle_orders
 
     record = sqs_record(
-        json.dumps({"order": order_key(merchant, order_id)}),
+        json.dumps({"merchant_id": merchant["merchant_id"], "order_id": order_id}),
         message_id=order_id,
         receive_count=receive_count,
         queue="gift-card-orders",

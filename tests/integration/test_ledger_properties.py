@@ -29,11 +29,11 @@ from loyalty.api.members import EnrollRequest
 from loyalty.api.purchases import PurchaseRequest, RefundRequest
 from loyalty.api.redemptions import RedemptionRequest
 from loyalty.config import CoreConfig
+from loyalty.data import members
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import LotKey
 from loyalty.errors import Conflict, InsufficientPoints, RuleViolation
-from loyalty.services import accrual, enrollment, expiry, members, merchants, redemption
-from loyalty.services.members import wallet_of
+from loyalty.services import accrual, enrollment, expiry, merchants, redemption
 
 from infra.local.provision import REGION
 
@@ -64,7 +64,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # ---- helpers -------------------------------------------------------------------------
     def member(self) -> Any:
-        return members.get_member(self.merchant_id, self.member_id)
+        return members.get(self.merchant_id, self.member_id)
 
     def entries(self) -> list[dict[str, Any]]:
         table = boto3.resource("dynamodb", region_name=REGION).Table("ledger")
@@ -98,7 +98,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(points=st.integers(min_value=1, max_value=60), hold=st.booleans())
     def redeem(self, points: int, hold: bool) -> None:
         before = self.member()
-        before_wallet = wallet_of(before).matured(self.now.date())
+        before_wallet = before.wallet.matured(self.now.date())
         entries_before = len(self.entries())
         request = RedemptionRequest(
             redemption_id=f"d-{next(_ids)}",
@@ -110,12 +110,12 @@ class LedgerMachine(RuleBasedStateMachine):
         try:
             result, _ = redemption.redeem(self.merchant_id, request, self.now, self.cipher)
         except (InsufficientPoints, RuleViolation):
-            assert int(self.member().balance) == int(before.balance)
+            assert self.member().wallet.balance == before.wallet.balance
             assert len(self.entries()) == entries_before
             return
         after = self.member()
-        assert int(after.balance) == int(before.balance) - points
-        assert int(after.balance) >= 0, "a redemption drove the balance below zero"
+        assert after.wallet.balance == before.wallet.balance - points
+        assert after.wallet.balance >= 0, "a redemption drove the balance below zero"
         self._assert_fifo(before_wallet, result.redemption_id)
         self.done.append(("redeem", request, result))
         if hold:
@@ -187,7 +187,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return -sum(int(e["points"]) for e in self.entries() if e["kind"] == "expire")
 
     def _remainder_by_expiry(self) -> dict[date | None, int]:
-        wallet = wallet_of(self.member())
+        wallet = self.member().wallet
         totals: dict[date | None, int] = defaultdict(int)
         for key, points in wallet.lots.items():
             totals[_expiry_of(key)] += points
@@ -198,8 +198,10 @@ class LedgerMachine(RuleBasedStateMachine):
         if not hasattr(self, "member_id"):
             return
         member = self.member()
-        assert int(member.balance) == sum(int(e["points"]) for e in self.entries())
-        assert int(member.balance) == wallet_of(member).balance
+        assert member.wallet.balance == sum(int(e["points"]) for e in self.entries())
+        table = boto3.resource("dynamodb", region_name=REGION).Table("members")
+        stored = table.get_item(Key={"pk": f"{self.merchant_id}#{self.member_id}", "sk": "MEMBER"}, ConsistentRead=True)
+        assert int(stored["Item"]["balance"]) == member.wallet.balance  # the figure lists and reports read
 
     @invariant()
     def the_ledger_explains_every_bucket(self) -> None:

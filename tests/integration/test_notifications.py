@@ -37,11 +37,11 @@ def earned_event(accrue_api: GatewayClient, member: dict[str, Any], transaction_
 
 
 def phone_of(member: dict[str, Any]) -> str:
+    from loyalty.data import members
     from loyalty.runtime import current
-    from loyalty.services.members import get_member
 
-    item = get_member(item_merchant(member), member["member_id"])
-    return current().cipher().decrypt(item.phone_enc, context=str(item.pk))
+    found = members.get(item_merchant(member), member["member_id"])
+    return current().cipher().decrypt(found.contact.phone_enc, context=found.ref)
 
 
 def item_merchant(member: dict[str, Any]) -> str:
@@ -117,7 +117,7 @@ def test_a_failing_provider_is_retried_then_dead_lettered_with_its_reason(
     stack: Stack, members_api: GatewayClient, accrue_api: GatewayClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from loyalty.notifications.kinds import Channel
-    from loyalty.notifications.providers import Message, ProviderError
+    from loyalty.notifications.sending import Message, ProviderError
 
     from functions.notify import app as notify_app
 

@@ -156,10 +156,11 @@ def test_birthday_bonus_once_a_year_without_scanning(program_api: GatewayClient,
 def test_referral_rewards_both_on_the_first_qualifying_purchase(
     program_api: GatewayClient, members_api: GatewayClient, accrue_api: GatewayClient
 ) -> None:
-    from loyalty.data.models import LedgerEntryItem
+    from loyalty.data.ledger import entries_from_stream
     from loyalty.events import from_ledger_entry
 
     from functions.bonuses.app import handle_bonus_events
+    from tests.support.notifications import as_stream
 
     configure(program_api, **GOLD_PROGRAM)
     referrer = enroll(members_api)
@@ -172,8 +173,8 @@ def test_referral_rewards_both_on_the_first_qualifying_purchase(
     purchase(accrue_api, invited, "R-3", 60_000)  # only the first qualifying purchase counts
 
     key = f"{invited['member_id']}"
-    entries = [LedgerEntryItem.from_raw_data(raw) for raw in _raw_ledger(key)]
-    events = [e for e in (from_ledger_entry(entry) for entry in entries) if e and e.type == "referral_qualified"]
+    entries = entries_from_stream(as_stream(_raw_ledger(key)))
+    events = [e for entry in entries for e in from_ledger_entry(entry) if e.type == "referral_qualified"]
     assert len(events) == 1
     envelope = json.dumps(
         {"source": "loyalty", "detail-type": "referral_qualified", "detail": events[0].model_dump(mode="json")}

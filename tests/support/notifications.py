@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import boto3
-from loyalty.data.models import LedgerEntryItem
+from loyalty.data.ledger import entries_from_stream
 from loyalty.events import DomainEvent, from_ledger_entry
 
 from infra.local.provision import ACCOUNT_ID, REGION
@@ -23,11 +23,14 @@ def sms_sent(phone: str | None = None) -> list[tuple[str, str]]:
 def ledger_events(member_id: str) -> list[DomainEvent]:
     client = boto3.client("dynamodb", region_name=REGION)
     items = client.scan(TableName="ledger")["Items"]  # a test may scan; the product never does
-    entries = sorted(
-        (LedgerEntryItem.from_raw_data(raw) for raw in items if raw["member_id"]["S"] == member_id),
-        key=lambda entry: entry.sk,
-    )
-    return [event for event in map(from_ledger_entry, entries) if event is not None]
+    mine = sorted((raw for raw in items if raw["member_id"]["S"] == member_id), key=lambda raw: raw["sk"]["S"])
+    entries = entries_from_stream(as_stream(mine))
+    return [event for entry in entries for event in from_ledger_entry(entry)]
+
+
+def as_stream(images: list[dict[str, Any]]) -> dict[str, Any]:
+    """Items as the table's stream would deliver their inserts."""
+    return {"Records": [{"eventName": "INSERT", "dynamodb": {"NewImage": image}} for image in images]}
 
 
 def bus_envelope(event: DomainEvent) -> str:

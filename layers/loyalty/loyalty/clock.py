@@ -16,6 +16,11 @@ def isoformat(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def to_millis(moment: datetime) -> datetime:
+    """The same instant at the millisecond precision stored times have (``isoformat``)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def parse_instant(value: str, *, field: str = "time") -> datetime:
     """Parse an ISO-8601 instant; a value without an offset is taken as UTC."""
     try:

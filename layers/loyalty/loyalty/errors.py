@@ -58,8 +58,20 @@ class RuleViolation(LoyaltyError):
 class RateLimited(LoyaltyError):
     code = "rate_limited"
 
+    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_seconds = retry_after_seconds
+
 
 class Unavailable(LoyaltyError):
-    """A dependency is down; the caller may retry."""
+    """A dependency is down, or the data is busy: retryable (503 with Retry-After over HTTP; the
+    queues retry it)."""
 
     code = "unavailable"
+    retry_after_seconds = 1
+
+
+class Busy(Unavailable):
+    """Too many changes of the same data at once; the same request succeeds when retried."""
+
+    code = "busy"

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from loyalty.data.models import LedgerEntryItem
+from loyalty.domain.ledger import EntryKind, LedgerEntry
 
 SOURCE = "loyalty"
 
@@ -28,57 +28,67 @@ class DomainEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-def _details(entry: LedgerEntryItem) -> dict[str, Any]:
-    return dict(entry.details or {})
-
-
-def _event_type(entry: LedgerEntryItem) -> str | None:  # noqa: PLR0911 - one line per ledger kind reads best
-    details = _details(entry)
-    kind, points = entry.kind, int(entry.points)
-    if kind == "earn":
+def _event_type(entry: LedgerEntry) -> str | None:
+    details, points = entry.details, entry.points
+    simple = {
+        EntryKind.REDEEM: "points_redeemed",
+        EntryKind.REWARD: "coupon_issued",
+        EntryKind.COUPON: "coupon_issued",
+        EntryKind.TIER: "tier_changed",
+        EntryKind.ENROLLED: "welcome",
+    }
+    if entry.kind in simple:
+        return simple[entry.kind]
+    if entry.kind is EntryKind.EARN:
         return "points_earned" if points > 0 else None
-    if kind == "redeem":
-        return "points_redeemed"
-    if kind == "refund":
+    if entry.kind is EntryKind.REFUND:
         return "refund_applied" if points else None
-    if kind in ("reward", "coupon"):
-        return "coupon_issued"
-    if kind == "tier":
-        return "tier_changed"
-    if kind == "enrolled":
-        return "welcome"
-    if kind == "bonus":
-        bonus, role = details.get("bonus"), details.get("role")
-        if bonus == "birthday":
-            return "birthday"
-        if bonus == "referral" and role == "referred":
-            return "referral_qualified"
+    if entry.kind is EntryKind.BONUS:
+        return _bonus_event(details.get("bonus"), details.get("role"))
+    if entry.kind is EntryKind.BONUS_REVERSAL and details.get("role") == "referred":
+        return "referral_reversed"
     return None
 
 
-def from_ledger_entry(entry: LedgerEntryItem) -> DomainEvent | None:
-    """The event a committed ledger entry stands for, if anyone listens to it."""
+def _bonus_event(bonus: object, role: object) -> str | None:
+    if bonus == "birthday":
+        return "birthday"
+    if bonus == "referral" and role == "referred":
+        return "referral_qualified"
+    return None
+
+
+DATA_FIELDS = (
+    "transaction_id",
+    "redemption_id",
+    "reward_name",
+    "coupon",
+    "expires_on",
+    "old_tier",
+    "new_tier",
+    "referrer_id",
+    "amount_kopecks",
+    "bonus",
+)
+
+
+def from_ledger_entry(entry: LedgerEntry) -> list[DomainEvent]:
+    """The events a committed ledger entry stands for (none if nobody listens to it)."""
+    events = []
     event_type = _event_type(entry)
-    if event_type is None:
-        return None
-    details = _details(entry)
-    data: dict[str, Any] = {"points": abs(int(entry.points)), "balance": int(entry.balance_after)}
-    for key in (
-        "transaction_id",
-        "redemption_id",
-        "reward_name",
-        "coupon",
-        "expires_on",
-        "old_tier",
-        "new_tier",
-        "referrer_id",
-        "amount_kopecks",
-        "bonus",
-    ):
-        if details.get(key) is not None:
-            data[key] = details[key]
+    if event_type is not None:
+        data: dict[str, Any] = {"points": abs(entry.points), "balance": entry.balance_after}
+        data.update({key: entry.details[key] for key in DATA_FIELDS if entry.details.get(key) is not None})
+        events.append(_event(entry, entry.entry_id, event_type, data))
+    owed = entry.details.get("stamp_rewards_owed")
+    if entry.kind is EntryKind.EARN and owed:
+        events.append(_event(entry, f"{entry.entry_id}:owed", "stamp_rewards_owed", {"coupons": int(owed)}))
+    return events
+
+
+def _event(entry: LedgerEntry, event_id: str, event_type: str, data: dict[str, Any]) -> DomainEvent:
     return DomainEvent(
-        event_id=entry.entry_id,
+        event_id=event_id,
         type=event_type,
         merchant_id=entry.merchant_id,
         member_id=entry.member_id,

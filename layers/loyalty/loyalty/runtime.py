@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from loyalty.config import CoreConfig
-from loyalty.data.models import bind_tables
+from loyalty.data.base import bind_tables
 from loyalty.pii.cipher import PiiCipher
 from loyalty.platform.secrets import KeyRing, is_admin_token, load_key_ring
 

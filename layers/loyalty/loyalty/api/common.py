@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Kopecks = Annotated[int, Field(ge=0, le=100_000_000_00, description="money in kopecks")]
 Points = Annotated[int, Field(ge=0, le=1_000_000_000)]
-MemberId = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^mbr_[0-9a-z]+$")]
 
 
 class Request(BaseModel):

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from loyalty.api.common import ClientId, Kopecks, Reply, Request
+from loyalty.domain.gift_cards import MAX_GIFT_CARDS_PER_ORDER, MAX_LOYALTY_CARDS_PER_ORDER
 
 
 class DesignView(Reply):
@@ -73,8 +74,15 @@ class GiftCardOrderRequest(Request):
     kind: Literal["gift_card", "loyalty_card"] = "gift_card"
     design_id: str | None = Field(default=None, max_length=64)
     artwork_url: str | None = Field(default=None, max_length=500, pattern=r"^https://")
-    quantity: int = Field(default=1, ge=1, le=10_000)
-    nominal_kopecks: Kopecks | None = Field(default=None, description="each gift card's value")
+    quantity: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_LOYALTY_CARDS_PER_ORDER,
+        description=f"at most {MAX_GIFT_CARDS_PER_ORDER} gift cards or {MAX_LOYALTY_CARDS_PER_ORDER} plastic cards",
+    )
+    nominal_kopecks: Kopecks | None = Field(
+        default=None, description="each gift card's value, within the design's minimum and maximum"
+    )
     recipient: RecipientIn = RecipientIn()
     delivery: DeliveryIn
     greeting: str | None = Field(default=None, max_length=500)
@@ -85,12 +93,15 @@ class GiftCardOrderRequest(Request):
         if (self.design_id is None) == (self.artwork_url is None):
             raise ValueError("give exactly one of design_id or artwork_url")
         if self.kind == "gift_card":
-            if not self.nominal_kopecks or self.nominal_kopecks < 50_000:
-                raise ValueError("a gift card needs nominal_kopecks of at least 500 roubles")
-            if self.quantity > 100:
-                raise ValueError("at most 100 gift cards per order")
-        elif self.nominal_kopecks is not None:
-            raise ValueError("plastic loyalty cards carry no nominal")
+            if not self.nominal_kopecks:
+                raise ValueError("a gift card needs nominal_kopecks (the design's catalog says which are allowed)")
+            if self.quantity > MAX_GIFT_CARDS_PER_ORDER:
+                raise ValueError(f"at most {MAX_GIFT_CARDS_PER_ORDER} gift cards per order")
+        else:
+            if self.nominal_kopecks is not None:
+                raise ValueError("plastic loyalty cards carry no nominal")
+            if self.quantity > MAX_LOYALTY_CARDS_PER_ORDER:
+                raise ValueError(f"at most {MAX_LOYALTY_CARDS_PER_ORDER} plastic cards per order; place several orders")
         if self.kind == "loyalty_card" and self.payment.method == "points":
             raise ValueError("plastic loyalty cards are paid by the merchant, not with points")
         if self.delivery.method == "email" and not self.recipient.email:
@@ -121,7 +132,7 @@ class GiftCardOrderView(Reply):
 
 class GiftCardView(Reply):
     code: str
-    status: Literal["pending", "active", "void"]
+    status: Literal["active", "void"] = Field(description="void: expired or withdrawn")
     nominal_kopecks: int
     balance_kopecks: int
     expires_on: date

@@ -74,6 +74,11 @@ class RefundResult(Reply):
     refunded_kopecks_total: int
     balance: int
     spendable: int
+    benefits_undone: list[str] = Field(
+        default_factory=list,
+        description="what else the refund took back because the purchase no longer qualifies for it: "
+        "referral, stamps:<card id>, tier",
+    )
 
 
 class PurchaseEvent(PurchaseRequest):

@@ -83,7 +83,9 @@ class CouponView(Reply):
     reward_id: str
     reward_name: str
     member_id: str
-    status: Literal["issued", "used", "expired"]
+    status: Literal["issued", "used", "expired", "revoked"] = Field(
+        description="revoked: a refund took back the purchase whose stamp card earned it"
+    )
     points_spent: int
     issued_at: datetime
     expires_on: date

@@ -22,14 +22,21 @@ def add_stamps(
     the extra stamps carry over. Lines paid with a reward never stamp."""
     updated = dict(stamps)
     completed: list[CompletedCard] = []
-    paid_lines = [line for line in lines if not line.reward and line.category is not None]
+    lines = tuple(lines)
     for card in cards:
-        added = sum(line.quantity for line in paid_lines if line.category == card.category)
+        added = stamps_in(card, lines)
         if not added:
             continue
         total = updated.get(card.id, 0) + added
-        coupons, left = divmod(total, card.stamps_required)
+        # A negative count is stamps owed back (a refund of a purchase whose coupon was used):
+        # new stamps repay it before they count towards a card.
+        coupons, left = divmod(total, card.stamps_required) if total > 0 else (0, total)
         updated[card.id] = left
         if coupons:
             completed.append(CompletedCard(card, coupons))
     return {card_id: count for card_id, count in updated.items() if count}, completed
+
+
+def stamps_in(card: StampCard, lines: Iterable[Line]) -> int:
+    """The stamps a purchase's lines give a card: each unit of its category, not paid by a reward."""
+    return sum(line.quantity for line in lines if not line.reward and line.category == card.category)

@@ -38,6 +38,9 @@ def window_total(by_month: Mapping[str, int], today: date, months: int) -> int:
     return sum(by_month.get(month, 0) for month in window_months(today, months))
 
 
+KEEP_MONTHS = 37  # the longest window a program may use, plus one
+
+
 @dataclass(frozen=True)
 class TierState:
     tier: str | None = None
@@ -66,7 +69,8 @@ class TierChange:
     reason: str  # qualified, paid, review, lapsed
 
 
-def _target(tiers: Tiers, state: TierState, total: int, today: date) -> str:
+def entitled_tier(tiers: Tiers, state: TierState, total: int, today: date) -> str:
+    """The highest tier the qualifying total reaches, or the paid one while it runs, if higher."""
     qualified = [level.name for level in tiers.levels if level.threshold <= total][-1]
     paid_active = state.paid_tier is not None and state.paid_until is not None and state.paid_until >= today
     if paid_active and tiers.rank(state.paid_tier) > tiers.rank(qualified):
@@ -76,7 +80,7 @@ def _target(tiers: Tiers, state: TierState, total: int, today: date) -> str:
 
 def on_activity(tiers: Tiers, state: TierState, total: int, today: date) -> tuple[TierState, TierChange | None]:
     """After a purchase or a paid membership: upgrade at once, never downgrade."""
-    target = _target(tiers, state, total, today)
+    target = entitled_tier(tiers, state, total, today)
     if tiers.rank(target) <= tiers.rank(state.tier):
         return state, None
     reviewed = replace(state, tier=target, review_on=add_months(today, tiers.review_months), grace_until=None)
@@ -90,7 +94,7 @@ def on_review(tiers: Tiers, state: TierState, total: int, today: date) -> tuple[
         lapsed = True
     else:
         lapsed = False
-    target = _target(tiers, state, total, today)
+    target = entitled_tier(tiers, state, total, today)
     next_review = add_months(today, tiers.review_months)
     if tiers.rank(target) >= tiers.rank(state.tier):
         change = TierChange(state.tier, target, "qualified") if target != state.tier else None

@@ -89,6 +89,10 @@ class Wallet:
             self.lots[raw] for key, raw in self._keys() if not key.is_available(today) and not key.is_expired(today)
         )
 
+    def expiry_dates(self) -> set[date]:
+        """The dates on which some of the member's points expire."""
+        return {key.expires_on for key, _ in self._keys() if key.expires_on is not None}
+
     def expiring(self, today: date, until: date) -> dict[date, int]:
         """Points that will expire by ``until``, by expiry date (for warnings)."""
         result: dict[date, int] = {}
@@ -129,6 +133,15 @@ class Wallet:
             )
         candidates = [raw for key, raw in self._keys() if key.is_available(today) and not key.is_expired(today)]
         return self._take(points, candidates)
+
+    def take(self, points: int, today: date) -> tuple[Wallet, Allocation]:
+        """Take ``points`` from any unexpired lot, soonest-expiring first, pending ones included
+        (a correction by the shop); never more than the balance."""
+        if points <= 0:
+            raise ValueError("points to take must be positive")
+        if self.balance < points:
+            raise InsufficientPoints("not enough points", details={"requested": points, "balance": self.balance})
+        return self._take(points, [raw for key, raw in self._keys() if not key.is_expired(today)])
 
     def _take(self, points: int, ordered_keys: Iterable[str]) -> tuple[Wallet, Allocation]:
         lots = dict(self.lots)

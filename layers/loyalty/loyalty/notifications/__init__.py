@@ -9,4 +9,6 @@ templates and "now", and delivers whatever it decides. Modules:
 - ``sms``: how many SMS segments a text costs.
 - ``quiet_hours``: the member's night, in the merchant's time zone.
 - ``rules``: send now, later, or not at all.
+- ``sending``: the message a provider is asked to send, and the provider interface (the SNS and
+  SES providers themselves are in ``loyalty.platform.providers``).
 """

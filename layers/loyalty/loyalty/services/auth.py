@@ -13,7 +13,6 @@ whether or not the phone belongs to a member, so the route does not reveal who i
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -22,15 +21,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from loyalty.data.models import RateItem, SessionItem, SignInCodeItem
+from loyalty.data import members, operations
+from loyalty.data.operations import Session, SignInCode
 from loyalty.errors import NotFound, RateLimited, Unauthenticated
 from loyalty.events import DomainEvent
 from loyalty.ids import new_id
 from loyalty.pii.cipher import PiiCipher
 from loyalty.pii.contact import normalise_phone
-from loyalty.services.members import find_member_id, get_member
+from loyalty.services.members import find_member_id
 
 ISSUER = "loyalty"
 ALGORITHM = "HS256"
@@ -43,6 +42,7 @@ LIMITS = {  # what: (most hits, per seconds)
     "code-phone": (3, 600),
     "code-ip": (20, 3600),
     "verify-ip": (30, 3600),
+    "verify-phone": (10, 3600),
 }
 
 
@@ -64,14 +64,13 @@ def rate_limit(what: str, who: str, now: datetime) -> None:
     """Count one hit; refuse with 429 beyond the limit of this window."""
     most, seconds = LIMITS[what]
     window = int(now.timestamp()) // seconds
-    item = RateItem(f"RATE#{what}#{who}#{window}", "R")
-    try:
-        item.update(
-            actions=[RateItem.hits.add(1), RateItem.expires_at.set((window + 2) * seconds)],
-            condition=RateItem.hits.does_not_exist() | (RateItem.hits < most),
+    if not operations.hit_rate_limit(what, who, window, most, (window + 2) * seconds):
+        retry_after = (window + 1) * seconds - int(now.timestamp())
+        raise RateLimited(
+            "too many attempts; try again later",
+            retry_after_seconds=max(retry_after, 1),
+            details={"retry_after_seconds": max(retry_after, 1)},
         )
-    except UpdateError as exc:
-        raise RateLimited("too many attempts; try again later", details={"retry_after_seconds": seconds}) from exc
 
 
 def _code_hash(cipher: PiiCipher, member_id: str, code: str) -> str:
@@ -87,19 +86,15 @@ def request_code(merchant_id: str, phone_raw: str, ip: str, now: datetime, ciphe
     rate_limit("code-phone", phone_hash, now)
     try:
         member_id = find_member_id(merchant_id, phone=phone, cipher=cipher)
-        if get_member(merchant_id, member_id, consistent=False).status != "active":
+        if not members.get(merchant_id, member_id, consistent=False).is_active:
             return None
     except NotFound:
         return None
     code = f"{secrets.randbelow(10**6):06d}"
-    SignInCodeItem(
-        f"OTP#{merchant_id}#{phone_hash}",
-        "OTP",
-        member_id=member_id,
-        code_hash=_code_hash(cipher, member_id, code),
-        expires_at=int((now + timedelta(minutes=CODE_MINUTES)).timestamp()),
-        attempts=0,
-    ).save()
+    expires_at = int((now + timedelta(minutes=CODE_MINUTES)).timestamp())
+    operations.save_sign_in_code(
+        merchant_id, phone_hash, SignInCode(member_id, _code_hash(cipher, member_id, code), expires_at, 0)
+    )
     return DomainEvent(
         event_id=new_id("otp"),
         type="sign_in_code",
@@ -113,24 +108,30 @@ def request_code(merchant_id: str, phone_raw: str, ip: str, now: datetime, ciphe
 def verify_code(
     merchant_id: str, phone_raw: str, code: str, ip: str, now: datetime, cipher: PiiCipher, signing_key: bytes
 ) -> Tokens:
+    """Sign in with the texted code. Each try is counted before it is compared, atomically, so at
+    most CODE_ATTEMPTS guesses are ever compared per code, however many arrive at once."""
     rate_limit("verify-ip", ip, now)
     phone_hash = cipher.lookup_hash("phone", normalise_phone(phone_raw))
+    rate_limit("verify-phone", phone_hash, now)
     refused = Unauthenticated("the code is wrong or has expired", code="invalid_code")
-    try:
-        stored = SignInCodeItem.get(f"OTP#{merchant_id}#{phone_hash}", "OTP", consistent_read=True)
-    except DoesNotExist as exc:
-        raise refused from exc
-    if stored.expires_at < now.timestamp() or stored.attempts >= CODE_ATTEMPTS:
+    counted = operations.count_sign_in_attempt(merchant_id, phone_hash, CODE_ATTEMPTS)
+    if counted is None:
+        current = operations.sign_in_code(merchant_id, phone_hash)
+        if current is not None and current.attempts >= CODE_ATTEMPTS and current.expires_at >= now.timestamp():
+            raise RateLimited(
+                "this code has had all its tries; ask for a new one",
+                code="too_many_attempts",
+                retry_after_seconds=max(current.expires_at - int(now.timestamp()), 1),
+            )
         raise refused
-    if not hmac.compare_digest(stored.code_hash, _code_hash(cipher, stored.member_id, code)):
-        with contextlib.suppress(UpdateError):  # already used or gone: still wrong
-            stored.update(actions=[SignInCodeItem.attempts.add(1)], condition=SignInCodeItem.pk.exists())
+    if counted.expires_at < now.timestamp():
         raise refused
-    try:  # single use: whoever deletes it first signs in
-        stored.delete(condition=SignInCodeItem.code_hash == stored.code_hash)
-    except DeleteError as exc:
-        raise refused from exc
-    return _start_session(merchant_id, stored.member_id, now, signing_key)
+    expected = _code_hash(cipher, counted.member_id, code)
+    if not hmac.compare_digest(counted.code_hash, expected):
+        raise refused
+    if not operations.use_sign_in_code(merchant_id, phone_hash, counted.code_hash):  # single use: first one wins
+        raise refused
+    return _start_session(merchant_id, counted.member_id, now, signing_key)
 
 
 def _hash_refresh(token: str) -> str:
@@ -153,58 +154,46 @@ def _access_token(claims: Claims, now: datetime, signing_key: bytes) -> str:
 def _start_session(merchant_id: str, member_id: str, now: datetime, signing_key: bytes) -> Tokens:
     session_id = new_id("ses")
     refresh = f"rt_{secrets.token_urlsafe(32)}"
-    SessionItem(
-        f"SESSION#{session_id}",
-        "S",
-        merchant_id=merchant_id,
-        member_id=member_id,
-        refresh_hash=_hash_refresh(refresh),
-        created_at=now,
-        expires_at=int((now + timedelta(days=REFRESH_DAYS)).timestamp()),
-    ).save()
+    operations.save_session(
+        Session(
+            session_id,
+            merchant_id,
+            member_id,
+            _hash_refresh(refresh),
+            revoked=False,
+            created_at=now,
+            expires_at=int((now + timedelta(days=REFRESH_DAYS)).timestamp()),
+        )
+    )
     claims = Claims(member_id, merchant_id, session_id)
     return Tokens(_access_token(claims, now, signing_key), f"{session_id}.{refresh}", ACCESS_MINUTES * 60)
 
 
 def refresh(refresh_token: str, now: datetime, signing_key: bytes) -> Tokens:
-    """Swap a refresh token for new tokens. The old refresh token stops working; using it again
-    (a stolen copy) revokes the whole session."""
+    """Swap a refresh token for new tokens. The old refresh token stops working; presenting it
+    again (a stolen copy being used) revokes the whole session. A secret the session never issued
+    is only refused: knowing a session id (it is in the access token) must not let anyone end it."""
     refused = Unauthenticated("the refresh token is not valid", code="invalid_refresh_token")
     session_id, _, secret = refresh_token.partition(".")
-    try:
-        session = SessionItem.get(f"SESSION#{session_id}", "S", consistent_read=True)
-    except DoesNotExist as exc:
-        raise refused from exc
-    if session.revoked or session.expires_at < now.timestamp():
+    session = operations.get_session(session_id) if session_id and len(session_id) <= 64 else None
+    if session is None or session.revoked or session.expires_at < now.timestamp():
         raise refused
-    if not hmac.compare_digest(session.refresh_hash, _hash_refresh(secret)):
-        session.update(actions=[SessionItem.revoked.set(True)])
+    presented = _hash_refresh(secret)
+    if not hmac.compare_digest(session.refresh_hash, presented):
+        if session.previous_refresh_hash and hmac.compare_digest(session.previous_refresh_hash, presented):
+            operations.revoke_session(session_id)
         raise refused
-    member = get_member(session.merchant_id, session.member_id, consistent=False)
-    if member.status != "active":
+    if not members.get(session.merchant_id, session.member_id, consistent=False).is_active:
         raise refused
     new_refresh = f"rt_{secrets.token_urlsafe(32)}"
-    version = int(session.version)
-    try:
-        session.update(
-            actions=[
-                SessionItem.refresh_hash.set(_hash_refresh(new_refresh)),
-                SessionItem.refreshed_at.set(now),
-                SessionItem.version.set(version + 1),
-            ],
-            condition=SessionItem.version == version,
-        )
-    except UpdateError as exc:
-        raise refused from exc  # two refreshes raced with one token: only one may win
+    if not operations.rotate_refresh(session, _hash_refresh(new_refresh), now):
+        raise refused  # two refreshes raced with one token: only one may win
     claims = Claims(session.member_id, session.merchant_id, session_id)
     return Tokens(_access_token(claims, now, signing_key), f"{session_id}.{new_refresh}", ACCESS_MINUTES * 60)
 
 
 def sign_out(session_id: str) -> None:
-    with contextlib.suppress(UpdateError):  # an unknown session is as ended as a revoked one
-        SessionItem(f"SESSION#{session_id}", "S").update(
-            actions=[SessionItem.revoked.set(True)], condition=SessionItem.pk.exists()
-        )
+    operations.revoke_session(session_id)
 
 
 def verify_access_token(token: str, signing_key: bytes, now: datetime) -> Claims:
@@ -221,11 +210,13 @@ def verify_access_token(token: str, signing_key: bytes, now: datetime) -> Claims
         raise Unauthenticated("the access token is not valid") from exc
     if payload.get("typ") != "access":
         raise Unauthenticated("not an access token")
-    try:
-        session = SessionItem.get(f"SESSION#{payload['sid']}", "S")
-    except DoesNotExist as exc:
-        raise Unauthenticated("the session has ended") from exc
-    if session.revoked or session.member_id != payload["sub"] or session.expires_at < now.timestamp():
+    session = operations.get_session(str(payload["sid"]), consistent=False)
+    if (
+        session is None
+        or session.revoked
+        or session.member_id != payload["sub"]
+        or session.expires_at < now.timestamp()
+    ):
         raise Unauthenticated("the session has ended")
     return Claims(str(payload["sub"]), str(payload["mid"]), str(payload["sid"]))
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from loyalty.api.common import Request
 from loyalty.api.notifications import CampaignRequest, CampaignView, Segment
-from loyalty.data.models import CampaignItem, MemberItem
-from loyalty.errors import Conflict, NotFound
+from loyalty.data import members, notifications
+from loyalty.data.members import MemberSummary
+from loyalty.data.notifications import Campaign
+from loyalty.data.transaction import AlreadyExists
+from loyalty.errors import NotFound
 from loyalty.events import DomainEvent
 from loyalty.platform.aws import client
-from loyalty.services.ledger import request_hash
+from loyalty.services.idempotency import ClientRequest, ensure_same_request
 
 PAGE_SIZE = 200
 
@@ -29,59 +29,47 @@ class PageMessage(Request):
     merchant_id: str
     campaign_id: str
     page: int = 0
-    cursor: dict[str, Any] | None = None
+    cursor: str | None = None
 
 
-def _pk(merchant_id: str, campaign_id: str) -> str:
-    return f"CAMPAIGN#{merchant_id}#{campaign_id}"
-
-
-def view(item: CampaignItem) -> CampaignView:
+def view(campaign: Campaign) -> CampaignView:
     return CampaignView(
-        campaign_id=item.campaign_id,
-        status=item.status,
-        targeted=int(item.targeted),
-        queued=int(item.queued),
-        created_at=item.created_at,
+        campaign_id=campaign.campaign_id,
+        status=campaign.status,
+        targeted=campaign.targeted,
+        queued=campaign.queued,
+        created_at=campaign.created_at,
     )
 
 
 def get_campaign(merchant_id: str, campaign_id: str) -> CampaignView:
-    try:
-        return view(CampaignItem.get(_pk(merchant_id, campaign_id), "C", consistent_read=True))
-    except DoesNotExist as exc:
-        raise NotFound("campaign not found", code="campaign_not_found") from exc
+    campaign = notifications.get_campaign(merchant_id, campaign_id)
+    if campaign is None:
+        raise NotFound("campaign not found", code="campaign_not_found")
+    return view(campaign)
 
 
 def start(
     merchant_id: str, request: CampaignRequest, now: datetime, campaign_queue_url: str
 ) -> tuple[CampaignView, bool]:
-    digest = request_hash(request)
-    item = CampaignItem(
-        _pk(merchant_id, request.campaign_id),
-        "C",
-        campaign_id=request.campaign_id,
-        merchant_id=merchant_id,
-        request=request.model_dump(mode="json"),
-        request_hash=digest,
-        status="queued",
-        created_at=now,
-    )
+    client_request = ClientRequest.of(request, merchant_id, "campaign", request.campaign_id)
+    campaign = Campaign(merchant_id, request.campaign_id, request.model_dump(mode="json"), client_request.digest, now)
     try:
-        item.save(condition=CampaignItem.pk.does_not_exist())
-    except PutError as exc:
-        existing = CampaignItem.get(item.pk, "C", consistent_read=True)
-        if existing.request_hash != digest:
-            raise Conflict("this campaign id was used for another campaign", code="idempotency_conflict") from exc
-        return view(existing), True
+        notifications.create_campaign(campaign)
+    except AlreadyExists:
+        existing = notifications.get_campaign(merchant_id, request.campaign_id)
+        if existing is None:
+            raise
+        ensure_same_request(client_request, existing.request_hash)
+        return view(existing), True  # its progress now
     client("sqs").send_message(
         QueueUrl=campaign_queue_url,
         MessageBody=PageMessage(merchant_id=merchant_id, campaign_id=request.campaign_id).model_dump_json(),
     )
-    return view(item), False
+    return view(campaign), False
 
 
-def in_segment(member: MemberItem, segment: Segment, today: date) -> bool:
+def in_segment(member: MemberSummary, segment: Segment, today: date) -> bool:
     if member.status != "active":
         return False
     if segment.tier is not None and member.tier != segment.tier:
@@ -92,17 +80,18 @@ def in_segment(member: MemberItem, segment: Segment, today: date) -> bool:
             return False
     return not (
         segment.birthday_month is not None
-        and (not member.birthday or int(member.birthday[5:7]) != segment.birthday_month)
+        and (member.birthday is None or member.birthday.month != segment.birthday_month)
     )
 
 
 def run_page(message: PageMessage, now: datetime, notify_queue_url: str, campaign_queue_url: str) -> int:
     """One page of the fan-out; returns how many notifications it queued."""
-    item = CampaignItem.get(_pk(message.merchant_id, message.campaign_id), "C", consistent_read=True)
-    request = CampaignRequest.model_validate(item.request)
-    page = MemberItem.by_merchant.query(message.merchant_id, limit=PAGE_SIZE, last_evaluated_key=message.cursor)
-    members = list(page)
-    chosen = [member for member in members if in_segment(member, request.segment, now.date())]
+    campaign = notifications.get_campaign(message.merchant_id, message.campaign_id)
+    if campaign is None:
+        raise NotFound("campaign not found", code="campaign_not_found")
+    request = CampaignRequest.model_validate(campaign.request)
+    page, next_cursor = members.page(message.merchant_id, limit=PAGE_SIZE, cursor=message.cursor)
+    chosen = [member for member in page if in_segment(member, request.segment, now.date())]
     events = [
         DomainEvent(
             event_id=f"campaign:{request.campaign_id}:{member.member_id}",
@@ -124,19 +113,16 @@ def run_page(message: PageMessage, now: datetime, notify_queue_url: str, campaig
                 for n, event in enumerate(batch)
             ],
         )
-    next_cursor = page.last_evaluated_key
-    try:  # count each page once, even when its message is delivered again
-        item.update(
-            condition=CampaignItem.pages == message.page,
-            actions=[
-                CampaignItem.targeted.add(len(members)),
-                CampaignItem.queued.add(len(events)),
-                CampaignItem.pages.add(1),
-                CampaignItem.status.set("running" if next_cursor else "done"),
-                CampaignItem.updated_at.set(now),
-            ],
-        )
-    except UpdateError:
+    counted = notifications.count_campaign_page(
+        message.merchant_id,
+        message.campaign_id,
+        message.page,
+        targeted=len(page),
+        queued=len(events),
+        done=next_cursor is None,
+        now=now,
+    )
+    if not counted:
         return 0  # this page was done before; so was queueing the next one
     if next_cursor:
         sqs.send_message(

@@ -6,39 +6,29 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pynamodb.exceptions import DeleteError
+from pydantic import BaseModel
 
 from loyalty.api.me import Erased, MeUpdate, MeView, NextTier
-from loyalty.data.models import DeviceItem, LookupItem, MemberItem
-from loyalty.data.unit_of_work import MemberWrite
-from loyalty.errors import Conflict, InvalidRequest
+from loyalty.data import members
+from loyalty.domain.member import Member
+from loyalty.domain.membership import qualifying_total
+from loyalty.domain.profile import ProfileUpdate, consents_of, update_profile
+from loyalty.domain.profile import erase as erase_member
+from loyalty.errors import InvalidRequest
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.bonuses import birthday_item
-from loyalty.services.ledger import Draft, apply_change
-from loyalty.services.members import (
-    LOOKUP_SK,
-    card_lookup_pk,
-    ensure_active,
-    get_member,
-    phone_lookup_pk,
-    referral_lookup_pk,
-    view,
-)
+from loyalty.services.changes import Decision, apply_change
+from loyalty.services.members import get_active, view
 from loyalty.services.merchants import programs
-from loyalty.services.notify import consents_of
-from loyalty.services.tiers import qualifying_total
 
 
 def me(merchant_id: str, member_id: str, cipher: PiiCipher, now: datetime) -> MeView:
-    member = get_member(merchant_id, member_id, consistent=False)
-    ensure_active(member)
-    return _me(member, cipher, now)
+    return _me(get_active(merchant_id, member_id), cipher, now)
 
 
-def _me(member: MemberItem, cipher: PiiCipher, now: datetime) -> MeView:
+def _me(member: Member, cipher: PiiCipher, now: datetime) -> MeView:
     base = view(member, cipher, now)
     program = programs.get(member.merchant_id).program
-    level = program.tiers.level(member.tier) if program.tiers else None
+    level = program.tiers.level(member.tier.tier) if program.tiers else None
     next_tier = None
     if program.tiers and level is not None:
         higher = [lvl for lvl in program.tiers.levels if lvl.threshold > level.threshold]
@@ -60,82 +50,42 @@ def _me(member: MemberItem, cipher: PiiCipher, now: datetime) -> MeView:
     )
 
 
+def valid_timezone(name: str, field: str = "timezone") -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidRequest("unknown time zone", details={"field": field}) from exc
+    return name
+
+
 def update(merchant_id: str, member_id: str, change: MeUpdate, now: datetime, cipher: PiiCipher) -> MeView:
     if change.timezone is not None:
-        try:
-            ZoneInfo(change.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InvalidRequest("unknown time zone", details={"field": "timezone"}) from exc
+        valid_timezone(change.timezone)
+    consents = {k: v for k, v in change.consents.model_dump().items() if v is not None} if change.consents else None
 
-    def build(member: MemberItem) -> tuple[MemberWrite, MeView]:
-        ensure_active(member)
-        draft = Draft(member, now)
-        changed: list[str] = []
-        if change.name is not None:
-            member.name_enc = cipher.encrypt(change.name, context=str(member.pk))
-            changed.append("name")
-        if change.birthday is not None:
-            if member.birthday and member.birthday != change.birthday.isoformat():
-                raise Conflict(
-                    "the birthday can be set only once; ask the shop to correct it", code="birthday_already_set"
-                )
-            member.birthday = change.birthday.isoformat()
-            indexed = birthday_item(member)
-            if indexed is not None:
-                draft.puts.append(indexed)
-            changed.append("birthday")
-        if change.language is not None:
-            member.language = change.language
-            changed.append("language")
-        if change.timezone is not None:
-            member.timezone = change.timezone
-            changed.append("timezone")
-        consents: dict[str, bool] | None = None
-        if change.consents is not None:
-            given = {k: v for k, v in change.consents.model_dump().items() if v is not None}
-            consents = {**consents_of(member), **given}
-            member.consents = consents
-            changed.append("consents")
-        if changed:
-            draft.entry(
-                kind="profile",
-                points=0,
-                operation=f"profile:{now.isoformat()}",
-                details={"changed": changed, **({"consents": consents} if consents is not None else {})},
-            )
-        return draft.finish(), _me(member, cipher, now)
+    def decide(member: Member) -> Decision[MeView]:
+        profile = ProfileUpdate(
+            name_enc=cipher.encrypt(change.name, context=member.ref) if change.name is not None else None,
+            birthday=change.birthday,
+            language=change.language,
+            timezone=change.timezone,
+            consents=consents,
+        )
+        updated = update_profile(member, profile, now)
+        return Decision(updated, _me(updated.after, cipher, now))
 
-    result, _ = apply_change(merchant_id, member_id, build, MeView)
+    result, _ = apply_change(merchant_id, member_id, decide, MeView, now)
     return result
 
 
-def erase(merchant_id: str, member_id: str, now: datetime) -> None:
+class _Erased(BaseModel):
+    erased: bool = True
+
+
+def erase(merchant_id: str, member_id: str, now: datetime) -> Erased:
     """Delete the member's personal data; keep the ledger (it holds no personal data) and the
     member item as an anonymised record so that reports and balances still add up."""
-    member = get_member(merchant_id, member_id)
-    lookups = [phone_lookup_pk(merchant_id, member.phone_hash), card_lookup_pk(merchant_id, member.card_number)]
-    if member.referral_code:
-        lookups.append(referral_lookup_pk(merchant_id, member.referral_code))
-
-    def build(current: MemberItem) -> tuple[MemberWrite, Erased]:
-        ensure_active(current)
-        draft = Draft(current, now)
-        current.status = "erased"
-        current.phone_enc, current.phone_hash = "", f"erased:{member_id}"
-        current.name_enc = current.email_enc = None
-        current.birthday = current.timezone = None
-        current.gsi_merchant = None
-        current.consents = {"sms": False, "push": False, "email": False, "marketing": False}
-        draft.entry(kind="erased", points=0, operation=f"erasure:{now.isoformat()}", details={})
-        birthday = birthday_item(member)
-        draft.deletes.extend(LookupItem(pk, LOOKUP_SK) for pk in lookups)
-        if birthday is not None:
-            draft.deletes.append(birthday)
-        return draft.finish(), Erased(erased=True, member_id=member_id)
-
-    apply_change(merchant_id, member_id, build, Erased)
-    for device in DeviceItem.query(member.pk, DeviceItem.sk.startswith("DEVICE#")):
-        try:
-            device.delete()
-        except DeleteError:
-            continue
+    apply_change(merchant_id, member_id, lambda member: Decision(erase_member(member, now), _Erased()), _Erased, now)
+    for device in members.devices(merchant_id, member_id):
+        members.delete_device(merchant_id, member_id, device.device_id)
+    return Erased(erased=True, member_id=member_id)

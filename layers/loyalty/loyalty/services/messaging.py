@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -22,16 +21,19 @@ from loyalty.api.notifications import (
     TemplateBody,
     TemplateView,
 )
-from loyalty.data.models import DeliveryLogItem, DeviceItem, MemberItem, TemplateItem
+from loyalty.data import members, merchants, notifications
+from loyalty.data.members import Device
+from loyalty.data.merchants import StoredTemplate
+from loyalty.domain.member import Member
+from loyalty.domain.profile import consents_of, set_consents
 from loyalty.errors import InvalidRequest, Unavailable
 from loyalty.notifications.settings import NotificationSettings
 from loyalty.notifications.templates import DEFAULT_TEMPLATES, preview, validate
 from loyalty.pii.cipher import PiiCipher
 from loyalty.platform.aws import client
-from loyalty.services.ledger import Draft, apply_change
-from loyalty.services.members import find_member_id, get_member
-from loyalty.services.merchants import get_merchant
-from loyalty.services.notify import consents_of, merchant_templates, settings_of
+from loyalty.services.changes import Decision, apply_change
+from loyalty.services.members import find_member_id
+from loyalty.services.notify import merchant_templates, settings_of
 
 
 # ---- templates -----------------------------------------------------------------------------
@@ -73,17 +75,8 @@ def save_templates(merchant_id: str, templates: list[TemplateBody], now: datetim
     problems = [problem for template in templates for problem in _problems(template)]
     if problems:
         raise InvalidRequest("templates are invalid", details=problems)
-    for template in templates:
-        TemplateItem(
-            merchant_id,
-            f"TEMPLATE#{template.kind.value}#{template.channel.value}#{template.language}",
-            kind=template.kind.value,
-            channel=template.channel.value,
-            language=template.language,
-            subject=template.subject,
-            body=template.body,
-            updated_at=now,
-        ).save()
+    stored = [StoredTemplate(t.kind.value, t.channel.value, t.language, t.subject, t.body) for t in templates]
+    merchants.save_templates(merchant_id, stored, now)
     return list_templates(merchant_id)
 
 
@@ -97,13 +90,12 @@ def preview_template(template: TemplateBody) -> PreviewView:
 
 # ---- settings ------------------------------------------------------------------------------
 def get_settings(merchant_id: str) -> NotificationSettings:
-    return settings_of(get_merchant(merchant_id).settings)
+    return settings_of(merchants.get(merchant_id).settings)
 
 
 def save_settings(merchant_id: str, settings: NotificationSettings) -> NotificationSettings:
-    merchant = get_merchant(merchant_id)
-    merchant.settings = {**(merchant.settings or {}), "notifications": settings.model_dump(mode="json")}
-    merchant.save()
+    merchant = merchants.get(merchant_id)
+    merchants.save_settings(merchant_id, {**merchant.settings, "notifications": settings.model_dump(mode="json")})
     return settings
 
 
@@ -115,14 +107,11 @@ def _consents_view(member_id: str, consents: dict[str, bool]) -> ConsentsView:
 def update_consents(merchant_id: str, member_id: str, update: ConsentsUpdate, now: datetime) -> ConsentsView:
     changes = {key: value for key, value in update.model_dump().items() if value is not None}
 
-    def build(member: MemberItem) -> tuple[Any, ConsentsView]:
-        draft = Draft(member, now)
-        consents = {**consents_of(member), **changes}
-        member.consents = consents
-        draft.entry(kind="consent", points=0, operation=f"consent:{now.isoformat()}", details={"consents": consents})
-        return draft.finish(), _consents_view(member_id, consents)
+    def decide(member: Member) -> Decision[ConsentsView]:
+        change = set_consents(member, changes, now)
+        return Decision(change, _consents_view(member_id, consents_of(change.after)))
 
-    view, _ = apply_change(merchant_id, member_id, build, ConsentsView)
+    view, _ = apply_change(merchant_id, member_id, decide, ConsentsView, now)
     return view
 
 
@@ -136,7 +125,7 @@ def opt_out(merchant_id: str, request: OptOutRequest, now: datetime, cipher: Pii
 
 
 def get_consents(merchant_id: str, member_id: str) -> ConsentsView:
-    return _consents_view(member_id, consents_of(get_member(merchant_id, member_id, consistent=False)))
+    return _consents_view(member_id, consents_of(members.get(merchant_id, member_id, consistent=False)))
 
 
 # ---- push devices --------------------------------------------------------------------------
@@ -150,7 +139,7 @@ def device_id(token: str) -> str:
 def register_device(
     merchant_id: str, member_id: str, request: PushTokenRequest, now: datetime, platform_applications: dict[str, str]
 ) -> DeviceView:
-    member = get_member(merchant_id, member_id, consistent=False)
+    members.get(merchant_id, member_id, consistent=False)  # 404 for an unknown member
     application = platform_applications.get(request.platform)
     if not application:
         raise Unavailable(f"push for {request.platform} is not configured", code="push_not_configured")
@@ -161,39 +150,35 @@ def register_device(
     except ClientError as exc:
         raise InvalidRequest("the push token was refused", details={"field": "token"}) from exc
     identifier = device_id(request.token)
-    DeviceItem(
-        member.pk,
-        f"DEVICE#{identifier}",
-        platform=request.platform,
-        endpoint_arn=endpoint["EndpointArn"],
-        enabled=True,
-        created_at=now,
-    ).save()
+    members.save_device(
+        merchant_id,
+        member_id,
+        Device(identifier, request.platform, endpoint["EndpointArn"], enabled=True, created_at=now),
+    )
     return DeviceView(device_id=identifier, platform=request.platform, enabled=True)
 
 
 def remove_device(merchant_id: str, member_id: str, token_or_id: str) -> None:
-    member = get_member(merchant_id, member_id, consistent=False)
+    members.get(merchant_id, member_id, consistent=False)  # 404 for an unknown member
     # Only a device id is a key as it is: a push token (up to 4 KB) would exceed DynamoDB's key limit.
     identifiers = {device_id(token_or_id)} | ({token_or_id} if DEVICE_ID.fullmatch(token_or_id) else set())
     for identifier in identifiers:
-        DeviceItem(member.pk, f"DEVICE#{identifier}").delete()
+        members.delete_device(merchant_id, member_id, identifier)
 
 
 # ---- delivery log --------------------------------------------------------------------------
 def deliveries(merchant_id: str, member_id: str, limit: int = 50) -> DeliveryPage:
-    get_member(merchant_id, member_id, consistent=False)
-    items = DeliveryLogItem.query(f"DLOG#{merchant_id}#{member_id}", scan_index_forward=False, limit=limit)
+    members.get(merchant_id, member_id, consistent=False)  # 404 for an unknown member
     return DeliveryPage(
         deliveries=[
             DeliveryView(
-                event_id=item.event_id,
-                kind=item.kind,
-                channel=item.channel,
-                status=item.status,
-                reason=item.reason,
-                at=item.created_at,
+                event_id=logged.event_id,
+                kind=logged.kind,
+                channel=logged.channel,
+                status=logged.status,
+                reason=logged.reason,
+                at=logged.at,
             )
-            for item in items
+            for logged in notifications.deliveries(merchant_id, member_id, limit)
         ]
     )

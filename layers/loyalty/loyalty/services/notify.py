@@ -9,40 +9,28 @@ it with its reason. Messages that fall in quiet hours wait in a dated queue for 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from loyalty.clock import isoformat
-from loyalty.data.models import (
-    CapItem,
-    DeferredItem,
-    DeliveryItem,
-    DeliveryLogItem,
-    DeviceItem,
-    MemberItem,
-    TemplateItem,
-    as_plain_map,
-)
+from loyalty.data import members, merchants, notifications
+from loyalty.data.notifications import LoggedDelivery
+from loyalty.domain.member import Member
+from loyalty.domain.profile import consents_of
 from loyalty.errors import NotFound
 from loyalty.events import DomainEvent
 from loyalty.notifications.kinds import Channel, NotificationKind, is_marketing
 from loyalty.notifications.plural import points_word
-from loyalty.notifications.providers import Message, Provider, RecipientGone
 from loyalty.notifications.rules import Action, Decision, decide
+from loyalty.notifications.sending import Message, Provider, RecipientGone
 from loyalty.notifications.settings import NotificationSettings
 from loyalty.notifications.templates import Template, TemplateKey, render, template_for
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.members import get_member
-from loyalty.services.merchants import get_merchant, programs
+from loyalty.services.merchants import programs
 
-KEEP_DAYS = 90
 DEFERRED_LOOKBACK_HOURS = 36
-DEFAULT_CONSENTS = {"sms": True, "push": True, "email": True, "marketing": False}
 
 
 @dataclass(frozen=True)
@@ -52,23 +40,14 @@ class Outcome:
     reason: str | None = None
 
 
-def _ttl(now: datetime) -> int:
-    return int((now + timedelta(days=KEEP_DAYS)).timestamp())
-
-
-def settings_of(merchant_settings: Mapping[str, Any] | None) -> NotificationSettings:
+def settings_of(merchant_settings: Mapping[str, object] | None) -> NotificationSettings:
     return NotificationSettings.model_validate((merchant_settings or {}).get("notifications", {}))
 
 
-def consents_of(member: MemberItem) -> dict[str, bool]:
-    return {**DEFAULT_CONSENTS, **{k: bool(v) for k, v in as_plain_map(member.consents).items()}}
-
-
 def merchant_templates(merchant_id: str) -> dict[TemplateKey, Template]:
-    items = TemplateItem.query(merchant_id, TemplateItem.sk.startswith("TEMPLATE#"))
     return {
-        (NotificationKind(item.kind), Channel(item.channel), item.language): Template(item.subject, item.body)
-        for item in items
+        (NotificationKind(stored.kind), Channel(stored.channel), stored.language): Template(stored.subject, stored.body)
+        for stored in merchants.templates(merchant_id)
     }
 
 
@@ -78,13 +57,14 @@ def _format_day(value: str, language: str) -> str:
 
 
 def values_for(
-    event: DomainEvent, merchant_name: str, member: MemberItem | None, cipher: PiiCipher, tier_titles: Mapping[str, str]
+    event: DomainEvent, merchant_name: str, member: Member | None, cipher: PiiCipher, tier_titles: Mapping[str, str]
 ) -> dict[str, object]:
     language = member.language if member is not None else "ru"
     data = event.data
     values: dict[str, object] = {"merchant": merchant_name, **{k: v for k, v in data.items() if v is not None}}
     if member is not None:
-        values["name"] = cipher.decrypt(member.name_enc, context=str(member.pk)) if member.name_enc else ""
+        name_enc = member.contact.name_enc
+        values["name"] = cipher.decrypt(name_enc, context=member.ref) if name_enc else ""
         values["card_number"] = member.card_number
     for amount in ("points", "balance", "bonus_points"):
         if amount in values:
@@ -116,7 +96,7 @@ class Notifier:
             kind = NotificationKind(event.type)
         except ValueError:
             return Outcome(None, "skipped", "not_a_notification")
-        merchant = get_merchant(event.merchant_id)
+        merchant = merchants.get(event.merchant_id)
         settings = settings_of(merchant.settings)
         member = self._member(event)
         if member is None:
@@ -153,45 +133,39 @@ class Notifier:
     def deliver_deferred(self, now: datetime) -> dict[str, int]:
         """Send what quiet hours held back, now that its time has come."""
         sent = 0
-        for back in range(DEFERRED_LOOKBACK_HOURS, -1, -1):
-            hour = (now - timedelta(hours=back)).strftime("%Y-%m-%dT%H")
-            for item in DeferredItem.query(f"DEFER#{hour}", DeferredItem.sk <= f"{isoformat(now)}~"):
-                event = DomainEvent.model_validate(item.event)
-                outcome = self.deliver(event, now, only_channel=Channel(item.channel))
-                sent += outcome.status == "sent"
-                item.delete()
+        for waiting in notifications.deferred_due(now, DEFERRED_LOOKBACK_HOURS):
+            event = DomainEvent.model_validate(waiting.event)
+            outcome = self.deliver(event, now, only_channel=Channel(waiting.channel))
+            sent += outcome.status == "sent"
+            waiting.forget()
         return {"sent": sent}
 
     # ---- pieces --------------------------------------------------------------------------
-    def _member(self, event: DomainEvent) -> MemberItem | None:
+    def _member(self, event: DomainEvent) -> Member | None:
         if event.member_id is None:
             return None
         try:
-            member = get_member(event.merchant_id, event.member_id, consistent=False)
+            member = members.get(event.merchant_id, event.member_id, consistent=False)
         except NotFound:
             return None
-        return member if member.status == "active" else None
+        return member if member.is_active else None
 
-    def _addresses(self, channel: Channel, member: MemberItem) -> list[str]:
-        key = str(member.pk)
+    def _addresses(self, channel: Channel, member: Member) -> list[str]:
+        contact = member.contact
         if channel is Channel.SMS:
-            return [self._cipher.decrypt(member.phone_enc, context=key)]
+            return [self._cipher.decrypt(contact.phone_enc, context=member.ref)]
         if channel is Channel.EMAIL:
-            return [self._cipher.decrypt(member.email_enc, context=key)] if member.email_enc else []
-        devices = DeviceItem.query(key, DeviceItem.sk.startswith("DEVICE#"))
-        return [device.endpoint_arn for device in devices if device.enabled]
-
-    def _sent_marketing(self, member: MemberItem, now: datetime, zone: str) -> int:
-        try:
-            return int(CapItem.get(self._cap_key(member, now, zone), "C").sent)
-        except DoesNotExist:
-            return 0
+            return [self._cipher.decrypt(contact.email_enc, context=member.ref)] if contact.email_enc else []
+        return [
+            device.endpoint_arn for device in members.devices(member.merchant_id, member.member_id) if device.enabled
+        ]
 
     @staticmethod
-    def _cap_key(member: MemberItem, now: datetime, zone: str) -> str:
-        from zoneinfo import ZoneInfo
+    def _local_day(now: datetime, zone: str) -> datetime:
+        return now.astimezone(ZoneInfo(zone))
 
-        return f"CAP#{member.pk}#{now.astimezone(ZoneInfo(zone)).date().isoformat()}"
+    def _sent_marketing(self, member: Member, now: datetime, zone: str) -> int:
+        return notifications.marketing_sent(member.merchant_id, member.member_id, self._local_day(now, zone).date())
 
     def _act(
         self,
@@ -199,7 +173,7 @@ class Notifier:
         kind: NotificationKind,
         channel: Channel,
         event: DomainEvent,
-        member: MemberItem,
+        member: Member,
         addresses: list[str],
         settings: NotificationSettings,
         merchant_name: str,
@@ -209,39 +183,22 @@ class Notifier:
         if decision.action is Action.SKIP:
             return Outcome(channel.value, "skipped", decision.reason.value if decision.reason else None)
         if decision.action is Action.DEFER and decision.until is not None:
-            due = decision.until
-            DeferredItem(
-                f"DEFER#{due.strftime('%Y-%m-%dT%H')}",
-                f"{isoformat(due)}#{event.event_id}#{channel.value}",
-                event=event.model_dump(mode="json"),
-                channel=channel.value,
-                due_at=due,
-            ).save()
-            return Outcome(channel.value, "deferred", f"quiet hours until {isoformat(due)}")
-        if not self._claim(event, channel, now):
+            notifications.defer(event.event_id, event.model_dump(mode="json"), channel.value, decision.until)
+            return Outcome(channel.value, "deferred", f"quiet hours until {isoformat(decision.until)}")
+        if not notifications.claim_delivery(event.event_id, channel.value, event.type, now):
             return Outcome(channel.value, "duplicate")
         try:
             message_id = self._send(kind, channel, event, member, addresses, settings, merchant_name)
         except RecipientGone:
-            self._release(event, channel, now)
+            notifications.release_claim(event.event_id, channel.value, now)
             # no device took the push (all disabled now): the next channel gets its turn
             return Outcome(channel.value, "skipped", "no_address" if channel is Channel.PUSH else "recipient_refused")
         except Exception:
-            self._release(event, channel, now)
+            notifications.release_claim(event.event_id, channel.value, now)
             raise
-        DeliveryItem(
-            f"DELIVERY#{event.event_id}#{channel.value}",
-            "D",
-            status="sent",
-            message_id=message_id,
-            kind=kind.value,
-            updated_at=now,
-            expires_at=_ttl(now),
-        ).save()
+        notifications.mark_sent(event.event_id, channel.value, kind.value, message_id, now)
         if is_marketing(kind):
-            CapItem(self._cap_key(member, now, zone), "C").update(
-                actions=[CapItem.sent.add(1), CapItem.expires_at.set(_ttl(now))]
-            )
+            notifications.count_marketing(member.merchant_id, member.member_id, self._local_day(now, zone).date(), now)
         return Outcome(channel.value, "sent")
 
     def _send(
@@ -249,7 +206,7 @@ class Notifier:
         kind: NotificationKind,
         channel: Channel,
         event: DomainEvent,
-        member: MemberItem,
+        member: Member,
         addresses: list[str],
         settings: NotificationSettings,
         merchant_name: str,
@@ -284,47 +241,18 @@ class Notifier:
             raise RecipientGone("no device accepted the push")
         return ",".join(message_ids)
 
-    def _disable_device(self, member: MemberItem, endpoint_arn: str) -> None:
-        for device in DeviceItem.query(str(member.pk), DeviceItem.sk.startswith("DEVICE#")):
+    @staticmethod
+    def _disable_device(member: Member, endpoint_arn: str) -> None:
+        for device in members.devices(member.merchant_id, member.member_id):
             if device.endpoint_arn == endpoint_arn:
-                device.update(actions=[DeviceItem.enabled.set(False)])
+                members.disable_device(member.merchant_id, member.member_id, device.device_id)
 
-    def _claim(self, event: DomainEvent, channel: Channel, now: datetime) -> bool:
-        claim = DeliveryItem(
-            f"DELIVERY#{event.event_id}#{channel.value}",
-            "D",
-            status="sending",
-            updated_at=now,
-            kind=event.type,
-            expires_at=_ttl(now),
-        )
-        try:
-            claim.save(condition=DeliveryItem.pk.does_not_exist() | (DeliveryItem.status == "failed"))
-        except PutError:
-            return False
-        return True
-
-    def _release(self, event: DomainEvent, channel: Channel, now: datetime) -> None:
-        # If even this fails, the claim stays "sending" and a retry skips the channel: we prefer a
-        # lost message to a duplicate one.
-        with contextlib.suppress(UpdateError):
-            DeliveryItem(f"DELIVERY#{event.event_id}#{channel.value}", "D").update(
-                actions=[DeliveryItem.status.set("failed"), DeliveryItem.updated_at.set(now)]
-            )
-
-    def _log(
-        self, event: DomainEvent, kind: NotificationKind, member: MemberItem, outcome: Outcome, now: datetime
-    ) -> None:
+    @staticmethod
+    def _log(event: DomainEvent, kind: NotificationKind, member: Member, outcome: Outcome, now: datetime) -> None:
         if outcome.status == "duplicate":
             return
-        DeliveryLogItem(
-            f"DLOG#{member.merchant_id}#{member.member_id}",
-            f"{isoformat(now)}#{event.event_id}#{outcome.channel or '-'}",
-            event_id=event.event_id,
-            kind=kind.value,
-            channel=outcome.channel,
-            status=outcome.status,
-            reason=outcome.reason,
-            created_at=now,
-            expires_at=_ttl(now),
-        ).save()
+        notifications.log_delivery(
+            member.merchant_id,
+            member.member_id,
+            LoggedDelivery(event.event_id, kind.value, outcome.channel, outcome.status, outcome.reason, now),
+        )

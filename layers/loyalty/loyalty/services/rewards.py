@@ -3,136 +3,84 @@ coupon at the till, exactly once."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime, timedelta
-
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from datetime import datetime
 
 from loyalty.api.redemptions import ClaimRequest, CouponView, RewardRequest, RewardView
 from loyalty.clock import isoformat
-from loyalty.data.connection import connection
-from loyalty.data.models import CouponItem, MemberItem, RewardItem
-from loyalty.data.unit_of_work import MemberWrite
+from loyalty.data import members, merchants, operations
+from loyalty.data.merchants import Reward
+from loyalty.data.transaction import AlreadyExists, Stale, Transaction
+from loyalty.domain.coupons import Coupon, CouponStatus
+from loyalty.domain.member import Member
+from loyalty.domain.spending import RewardOffer, claim_reward
 from loyalty.errors import Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
-from loyalty.services.ledger import Draft, apply_change, operation_pk, operation_record, request_hash
-from loyalty.services.members import ensure_active, member_key, resolve_member
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
-CODE_LENGTH = 8
-COUPON_SK = "COUPON"
+from loyalty.services.changes import Decision, apply_change
+from loyalty.services.idempotency import ClientRequest, replay
+from loyalty.services.members import resolve_member
 
 
-def reward_sk(reward_id: str) -> str:
-    return f"REWARD#{reward_id}"
-
-
-def coupon_pk(merchant_id: str, code: str) -> str:
-    return f"COUPON#{merchant_id}#{code}"
-
-
-def new_coupon_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def _reward_view(item: RewardItem) -> RewardView:
+def _reward_view(reward: Reward) -> RewardView:
     return RewardView(
-        reward_id=item.reward_id,
-        name=item.name,
-        description=item.description,
-        cost_points=int(item.cost_points),
-        coupon_valid_days=int(item.coupon_valid_days),
-        active=bool(item.active),
+        reward_id=reward.reward_id,
+        name=reward.name,
+        description=reward.description,
+        cost_points=reward.cost_points,
+        coupon_valid_days=reward.coupon_valid_days,
+        active=reward.active,
     )
 
 
-def create_reward(merchant_id: str, request: RewardRequest, now: datetime) -> RewardView:
-    item = RewardItem(
+def create_reward(merchant_id: str, request: RewardRequest, now: datetime) -> tuple[RewardView, bool]:
+    """Add a reward to the catalog, once per reward_id (the same request again is a replay)."""
+    client = ClientRequest.of(request, merchant_id, "reward", request.reward_id)
+    reward = Reward(
         merchant_id,
-        reward_sk(request.reward_id),
-        reward_id=request.reward_id,
-        name=request.name,
-        description=request.description,
-        cost_points=request.cost_points,
-        coupon_valid_days=request.coupon_valid_days,
-        active=request.active,
-        created_at=now,
+        request.reward_id,
+        request.name,
+        request.cost_points,
+        request.coupon_valid_days,
+        now,
+        request.description,
+        request.active,
     )
+    view = _reward_view(reward)
+    tx = Transaction()
+    operations.stage_create(tx, client.record(view, now))
+    merchants.stage_reward(tx, reward)
     try:
-        item.save(condition=RewardItem.pk.does_not_exist())
-    except PutError as exc:
+        tx.commit()
+    except AlreadyExists as exc:
+        if exc.what == "operation":
+            return replay(client, RewardView)
         raise Conflict("a reward with this id exists", code="reward_exists") from exc
-    return _reward_view(item)
+    return view, False
 
 
 def list_rewards(merchant_id: str, *, active_only: bool = False) -> list[RewardView]:
-    items = RewardItem.query(merchant_id, RewardItem.sk.startswith("REWARD#"))
-    return [_reward_view(item) for item in items if item.active or not active_only]
+    return [_reward_view(reward) for reward in merchants.rewards(merchant_id) if reward.active or not active_only]
 
 
-def get_reward(merchant_id: str, reward_id: str) -> RewardItem:
-    try:
-        return RewardItem.get(merchant_id, reward_sk(reward_id))
-    except DoesNotExist as exc:
-        raise NotFound("reward not found", code="reward_not_found") from exc
+def get_reward(merchant_id: str, reward_id: str) -> Reward:
+    reward = merchants.get_reward(merchant_id, reward_id)
+    if reward is None:
+        raise NotFound("reward not found", code="reward_not_found")
+    return reward
 
 
-def coupon_view(item: CouponItem, now: datetime, balance: int | None = None) -> CouponView:
-    status = item.status
-    if status == "issued" and item.expires_on < now.date().isoformat():
-        status = "expired"
+def coupon_view(coupon: Coupon, now: datetime, balance: int | None = None) -> CouponView:
     return CouponView(
-        code=item.code,
-        reward_id=item.reward_id,
-        reward_name=item.reward_name,
-        member_id=item.member_id,
-        status=status,
-        points_spent=int(item.points_spent),
-        issued_at=item.issued_at,
-        expires_on=item.expires_on,
-        used_at=item.used_at,
+        code=coupon.code,
+        reward_id=coupon.reward_id,
+        reward_name=coupon.reward_name,
+        member_id=coupon.member_id,
+        status=coupon.status_on(now.date()).value,
+        points_spent=coupon.points_spent,
+        issued_at=coupon.issued_at,
+        expires_on=coupon.expires_on,
+        used_at=coupon.used_at,
         balance=balance,
     )
-
-
-def _coupon_pair(item: CouponItem) -> tuple[CouponItem, CouponItem]:
-    """The till's copy (by code) and the member's copy (for listing), identical but for keys."""
-    attributes = {name: getattr(item, name) for name in CouponItem.get_attributes() if name not in ("pk", "sk")}
-    by_member = CouponItem(item.member_key, f"COUPON#{isoformat(item.issued_at)}#{item.code}", **attributes)
-    return item, by_member
-
-
-def issue_coupon(
-    draft: Draft, *, reward_id: str, reward_name: str, valid_days: int, points: int, operation: str
-) -> CouponItem:
-    """A single-use coupon, written with the change that earned or bought it (its ledger entry
-    tells the member's app and the notifications)."""
-    member = draft.member
-    code = new_coupon_code()
-    coupon = CouponItem(
-        coupon_pk(member.merchant_id, code),
-        COUPON_SK,
-        code=code,
-        merchant_id=member.merchant_id,
-        member_id=member.member_id,
-        member_key=member.pk,
-        reward_id=reward_id,
-        reward_name=reward_name,
-        points_spent=points,
-        status="issued",
-        issued_at=draft.now,
-        expires_on=(draft.today + timedelta(days=valid_days)).isoformat(),
-    )
-    by_code, by_member = _coupon_pair(coupon)
-    draft.creates.append(by_code)  # a code collision fails the write, which retries with a new code
-    draft.puts.append(by_member)
-    details = {"coupon": code, "reward_id": reward_id, "reward_name": reward_name, "expires_on": coupon.expires_on}
-    if points:
-        draft.debit(points, kind="reward", operation=operation, details=details)
-    else:
-        draft.entry(kind="coupon", points=0, operation=operation, details=details)
-    return coupon
 
 
 def claim(merchant_id: str, request: ClaimRequest, now: datetime, cipher: PiiCipher) -> tuple[CouponView, bool]:
@@ -143,35 +91,22 @@ def claim(merchant_id: str, request: ClaimRequest, now: datetime, cipher: PiiCip
     reward = get_reward(merchant_id, request.reward_id)
     if not reward.active:
         raise RuleViolation("this reward is not available", code="reward_inactive")
-    op_pk = operation_pk(merchant_id, "claim", request.claim_id)
-    digest = request_hash(request)
+    offer = RewardOffer(reward.reward_id, reward.name, reward.cost_points, reward.coupon_valid_days)
+    client = ClientRequest.of(request, merchant_id, "claim", request.claim_id)
 
-    def build(member: MemberItem) -> tuple[MemberWrite, CouponView]:
-        ensure_active(member)
-        draft = Draft(member, now)
-        coupon = issue_coupon(
-            draft,
-            reward_id=reward.reward_id,
-            reward_name=reward.name,
-            valid_days=int(reward.coupon_valid_days),
-            points=int(reward.cost_points),
-            operation=f"claim:{request.claim_id}",
-        )
-        member.spent_total = int(member.spent_total) + int(reward.cost_points)
-        view = coupon_view(coupon, now, balance=draft.balance)
-        operation = operation_record(
-            op_pk, "claim", member, digest, now, view, {"member_id": member_id, "code": coupon.code}
-        )
-        return draft.finish(new_operation=operation), view
+    def decide(member: Member) -> Decision[CouponView]:
+        claimed = claim_reward(member, offer, claim_id=request.claim_id, now=now)
+        view = coupon_view(claimed.coupon, now, balance=claimed.change.after.wallet.balance)
+        return Decision(claimed.change, view, state={"member_id": member_id, "code": claimed.coupon.code})
 
-    return apply_change(merchant_id, member_id, build, CouponView, operation=(op_pk, digest))
+    return apply_change(merchant_id, member_id, decide, CouponView, now, client=client)
 
 
-def get_coupon(merchant_id: str, code: str) -> CouponItem:
-    try:
-        return CouponItem.get(coupon_pk(merchant_id, code.upper()), COUPON_SK)
-    except DoesNotExist as exc:
-        raise NotFound("coupon not found", code="coupon_not_found") from exc
+def get_coupon(merchant_id: str, code: str) -> Coupon:
+    coupon = members.get_coupon(merchant_id, code)
+    if coupon is None:
+        raise NotFound("coupon not found", code="coupon_not_found")
+    return coupon
 
 
 def use_coupon(
@@ -180,7 +115,7 @@ def use_coupon(
     """Mark a coupon used, exactly once. A retry by the till with the same transaction id gets the
     same answer; any other second use is a 409."""
     coupon = get_coupon(merchant_id, code)
-    if coupon.status == "used":
+    if coupon.status is CouponStatus.USED:
         if transaction_id is not None and coupon.used_transaction_id == transaction_id:
             return coupon_view(coupon, now)
         raise Conflict(
@@ -188,30 +123,24 @@ def use_coupon(
             code="coupon_used",
             details={"used_at": isoformat(coupon.used_at) if coupon.used_at else None},
         )
-    if coupon.expires_on < now.date().isoformat():
-        raise RuleViolation("this coupon has expired", code="coupon_expired", details={"expires_on": coupon.expires_on})
-    version = int(coupon.version)
-    coupon.status, coupon.used_at, coupon.used_transaction_id, coupon.store_id = "used", now, transaction_id, store_id
-    coupon.version = version + 1
-    by_code, by_member = _coupon_pair(coupon)
+    if coupon.status is CouponStatus.REVOKED:
+        raise RuleViolation("this coupon was revoked: its purchase was refunded", code="coupon_revoked")
+    if coupon.status_on(now.date()) is CouponStatus.EXPIRED:
+        raise RuleViolation(
+            "this coupon has expired", code="coupon_expired", details={"expires_on": coupon.expires_on.isoformat()}
+        )
+    used = coupon.used(now, transaction_id, store_id)
+    tx = Transaction()
+    members.stage_coupon_change(tx, coupon, used)
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(by_code, condition=(CouponItem.version == version) & (CouponItem.status == "issued"))
-            tx.save(by_member)
-    except TransactWriteError as exc:
-        return _raced(merchant_id, code, now, transaction_id, exc)
-    return coupon_view(coupon, now)
-
-
-def _raced(merchant_id: str, code: str, now: datetime, transaction_id: str | None, exc: Exception) -> CouponView:
-    current = get_coupon(merchant_id, code)
-    if current.status == "used" and transaction_id is not None and current.used_transaction_id == transaction_id:
-        return coupon_view(current, now)
-    raise Conflict("this coupon was already used", code="coupon_used") from exc
+        tx.commit()
+    except Stale as exc:
+        current = get_coupon(merchant_id, code)
+        if current.status is CouponStatus.USED and transaction_id and current.used_transaction_id == transaction_id:
+            return coupon_view(current, now)
+        raise Conflict("this coupon was already used", code="coupon_used") from exc
+    return coupon_view(used, now)
 
 
 def member_coupons(merchant_id: str, member_id: str, now: datetime) -> list[CouponView]:
-    items = CouponItem.query(
-        member_key(merchant_id, member_id), CouponItem.sk.startswith("COUPON#"), scan_index_forward=False, limit=100
-    )
-    return [coupon_view(item, now) for item in items]
+    return [coupon_view(coupon, now) for coupon in members.member_coupons(merchant_id, member_id)]

@@ -8,46 +8,53 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from loyalty.data.models import LedgerEntryItem
-from loyalty.platform.aws import client
-
-TOTAL = "STATS#TOTAL"
+from loyalty.api.reports import DayFigures, GiftCardSummary, PointsSummary, ReportSummary
+from loyalty.data import ledger, merchants
+from loyalty.domain.ledger import EntryKind, LedgerEntry
+from loyalty.errors import InvalidRequest
+from loyalty.services.merchants import programs
 
 Counters = dict[str, int]
+MAX_DAYS = 366
+REDEEMED = (EntryKind.REDEEM, EntryKind.REWARD, EntryKind.GIFT_CARD)
+GIVEN_BACK = (EntryKind.REDEEM_REVERSAL, EntryKind.GIFT_CARD_REFUND)
 
 
-def day_sk(day: date) -> str:
-    return f"STATS#{day.isoformat()}"
-
-
-def month_sk(day: date) -> str:
-    return f"STATS#{day:%Y-%m}"
-
-
-def ledger_counters(entry: LedgerEntryItem) -> Counters:  # noqa: PLR0911 - one rule per ledger kind
-    details = dict(entry.details or {})
-    points = int(entry.points)
-    kind = entry.kind
-    if kind == "enrolled":
+def ledger_counters(entry: LedgerEntry) -> Counters:
+    details, points, kind = entry.details, entry.points, entry.kind
+    if kind is EntryKind.ENROLLED:
         return {"members_new": 1, "points_issued": points}
-    if kind == "earn":
+    if kind is EntryKind.EARN:
         counters = {"purchases": 1, "purchase_kopecks": int(details.get("amount_kopecks", 0)), "points_issued": points}
         if details.get("first_in_month"):
             counters["members_active"] = 1
         return counters
-    if kind == "bonus":
-        return {"points_issued": points, f"bonus_{details.get('bonus', 'other')}": points}
-    if kind in ("redeem", "reward", "gift_card"):
-        return {"points_redeemed": -points, "redemptions": 1}
-    if kind in ("redeem_reversal", "gift_card_refund"):
-        return {"points_redeemed": -points}
-    if kind == "refund":
-        return {"points_clawed_back": -points, "refund_kopecks": int(details.get("amount_kopecks", 0))}
-    if kind == "expire":
-        return {"points_expired": -points}
+    if kind in (EntryKind.BONUS, EntryKind.ADJUSTMENT) and points > 0:
+        return {"points_issued": points, f"bonus_{details.get('bonus', 'adjustment')}": points}
+    return _taken_counters(kind, -points, int(details.get("amount_kopecks", 0)))
+
+
+def _taken_counters(kind: EntryKind, taken: int, amount_kopecks: int) -> Counters:
+    """Points that left (or came back to) members: redeemed, expired, clawed back."""
+    if kind in REDEEMED:
+        return {"points_redeemed": taken, "redemptions": 1}
+    if kind in GIVEN_BACK:
+        return {"points_redeemed": taken}
+    if kind in (EntryKind.REFUND, EntryKind.BONUS_REVERSAL, EntryKind.ADJUSTMENT):
+        return {"points_clawed_back": taken, "refund_kopecks": amount_kopecks}
+    if kind is EntryKind.EXPIRE:
+        return {"points_expired": taken}
+    return {}
+
+
+def gift_card_counters(kind: str, amount_kopecks: int) -> Counters:
+    if kind == "issued":
+        return {"gift_cards_sold": 1, "gift_card_nominal_kopecks": amount_kopecks}
+    if kind == "redeemed":
+        return {"gift_card_redeemed_kopecks": -amount_kopecks}
     return {}
 
 
@@ -60,41 +67,56 @@ def aggregate(rows: Iterable[tuple[str, date, Counters]]) -> dict[tuple[str, dat
     return {key: dict(value) for key, value in totals.items() if value}
 
 
-def add(table: str, merchant_id: str, day: date, counters: Mapping[str, int]) -> None:
-    """ADD the counters to the merchant's total, its day and its month."""
-    if not counters:
-        return
-    names = {f"#c{i}": name for i, name in enumerate(counters)}
-    values = {f":v{i}": {"N": str(value)} for i, value in enumerate(counters.values())}
-    expression = "ADD " + ", ".join(f"#c{i} :v{i}" for i in range(len(counters)))
-    dynamodb = client("dynamodb")
-    for sk in (TOTAL, day_sk(day), month_sk(day)):
-        dynamodb.update_item(
-            TableName=table,
-            Key={"pk": {"S": merchant_id}, "sk": {"S": sk}},
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+def count_ledger(stream_event: Mapping[str, Any]) -> tuple[int, int]:
+    """Count a batch of the ledger's stream; returns (entries, counter writes)."""
+    entries = ledger.entries_from_stream(stream_event)
+    return len(entries), count(
+        (entry.merchant_id, entry.created_at.date(), ledger_counters(entry)) for entry in entries
+    )
 
 
-def _numbers(item: Mapping[str, Any]) -> dict[str, int]:
-    return {name: int(value["N"]) for name, value in item.items() if "N" in value}
+def count(rows: Iterable[tuple[str, date, Counters]]) -> int:
+    """Add a stream batch's counters, one write per merchant and day; returns the writes."""
+    aggregated = aggregate(rows)
+    for (merchant_id, day), counters in aggregated.items():
+        merchants.add_counters(merchant_id, day, counters)
+    return len(aggregated)
 
 
-def read(table: str, merchant_id: str, start: date, end: date) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """The merchant's totals, and the counters of each day from ``start`` to ``end`` (one GetItem
-    and one Query, whatever the number of members or purchases)."""
-    dynamodb = client("dynamodb")
-    total = dynamodb.get_item(TableName=table, Key={"pk": {"S": merchant_id}, "sk": {"S": TOTAL}}).get("Item", {})
-    days = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
-        ExpressionAttributeValues={
-            ":pk": {"S": merchant_id},
-            ":start": {"S": day_sk(start)},
-            ":end": {"S": day_sk(end)},
-        },
-    ).get("Items", [])
-    by_day = {item["sk"]["S"].removeprefix("STATS#"): _numbers(item) for item in days}
-    return _numbers(total), {day: counters for day, counters in by_day.items() if len(day) == 10}
+def summary(merchant_id: str, start: date | None, end: date | None, today: date) -> ReportSummary:
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end or (end - start).days >= MAX_DAYS:
+        raise InvalidRequest(f"from must not be after to, and the range at most {MAX_DAYS} days")
+    total, days = merchants.read_counters(merchant_id, start, end)
+    value = programs.get(merchant_id).program.unit_value_kopecks
+    issued, redeemed = total.get("points_issued", 0), total.get("points_redeemed", 0)
+    expired, clawed = total.get("points_expired", 0), total.get("points_clawed_back", 0)
+    outstanding = issued - redeemed - expired - clawed
+    members_total, purchases = total.get("members_new", 0), total.get("purchases", 0)
+    sold, redeemed_value = total.get("gift_card_nominal_kopecks", 0), total.get("gift_card_redeemed_kopecks", 0)
+    return ReportSummary(
+        members_total=members_total,
+        purchases=purchases,
+        purchase_kopecks=total.get("purchase_kopecks", 0),
+        average_check_kopecks=total.get("purchase_kopecks", 0) // purchases if purchases else 0,
+        purchases_per_member=round(purchases / members_total, 2) if members_total else 0.0,
+        points=PointsSummary(
+            issued=issued,
+            redeemed=redeemed,
+            expired=expired,
+            clawed_back=clawed,
+            outstanding=outstanding,
+            liability_kopecks=outstanding * value,
+        ),
+        gift_cards=GiftCardSummary(
+            cards_sold=total.get("gift_cards_sold", 0),
+            nominal_sold_kopecks=sold,
+            redeemed_kopecks=redeemed_value,
+            outstanding_kopecks=sold - redeemed_value,
+        ),
+        days=[
+            DayFigures(day=day, **{k: v for k, v in figures.items() if k in DayFigures.model_fields})
+            for day, figures in sorted(days.items())
+        ],
+    )

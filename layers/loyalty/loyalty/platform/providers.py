@@ -1,39 +1,13 @@
-"""The channels' providers, behind one small interface: SMS and mobile push through SNS, email
-through SES. Another SMS gateway is one more class with ``send``."""
+"""The notification channels' providers in AWS: SMS and mobile push through SNS, email through SES."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Protocol
 
 from botocore.exceptions import ClientError
 
+from loyalty.notifications.sending import Message, ProviderError, RecipientGone
 from loyalty.platform.aws import client
-
-
-class ProviderError(Exception):
-    """The provider failed; retrying may help."""
-
-
-class RecipientGone(Exception):
-    """The provider says this address will never work (a disabled push endpoint, say)."""
-
-
-@dataclass(frozen=True)
-class Message:
-    to: str  # E.164 phone, SNS endpoint ARN, or email address
-    body: str
-    subject: str | None = None
-    sender: str | None = None
-    marketing: bool = False
-    reference: str | None = None  # our event id, for the provider's logs
-
-
-class Provider(Protocol):
-    def send(self, message: Message) -> str:
-        """Send; return the provider's message id."""
-        ...
 
 
 def _failed(exc: ClientError) -> Exception:

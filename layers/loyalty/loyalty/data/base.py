@@ -1,0 +1,98 @@
+"""What every table module shares: the item base class, one DynamoDB client for every model, and
+binding table names from the function's configuration at cold start.
+
+Each table module (``merchants``, ``members``, ``ledger``, ``operations``, ``notifications``,
+``gift_cards``) declares one base class with one ``Meta`` for its table; its item classes inherit
+both, so binding the table name once binds them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any, ClassVar
+
+from pynamodb.attributes import MapAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.connection.base import MetaTable
+from pynamodb.connection.table import TableConnection
+from pynamodb.models import Model
+
+from loyalty.config import TableNames
+
+
+@cache
+def connection() -> Connection:
+    """One botocore DynamoDB client per container, shared by every model and every transaction:
+    a client costs about 100 ms of loading service data, so one per model class (PynamoDB's
+    default) multiplies the first request's cost."""
+    return Connection()
+
+
+class Item(Model):
+    """An item of one of our tables: every table has a string ``pk`` and ``sk``."""
+
+    table_env: ClassVar[str] = ""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        shared = connection()
+        if table.connection is not shared:
+            _share_schema(shared, table.connection.get_meta_table(cls.Meta.table_name))
+            table.connection = shared
+        return table
+
+
+def _share_schema(shared: Connection, meta: MetaTable) -> None:
+    """Several item classes share a table, and only some declare its indexes: the shared
+    connection keeps the union of what they declare, whichever class is used first."""
+    known = shared._tables.get(meta.table_name)
+    if known is None:
+        shared.add_meta_table(meta)
+        return
+    indexes = {index["IndexName"]: index for index in known.data.get("GlobalSecondaryIndexes") or []}
+    indexes.update({index["IndexName"]: index for index in meta.data.get("GlobalSecondaryIndexes") or []})
+    shared._tables[meta.table_name] = MetaTable({**known.data, "GlobalSecondaryIndexes": list(indexes.values())})
+
+
+_TABLE_BASES: list[type[Item]] = []
+
+
+def table_base(cls: type[Item]) -> type[Item]:
+    """Register a table module's base class, so that ``bind_tables`` names its table."""
+    _TABLE_BASES.append(cls)
+    return cls
+
+
+def bind_tables(tables: TableNames) -> None:
+    """Name every table from the configuration; called once at cold start."""
+    from loyalty.data import gift_cards, ledger, members, merchants, notifications, operations  # noqa: F401 - registers
+
+    for base in _TABLE_BASES:
+        base.Meta.table_name = getattr(tables, base.table_env)
+        for model in _subclasses(base):
+            model._connection = None  # PynamoDB caches the connection with the old name
+
+
+def _subclasses(cls: type[Item]) -> Iterator[type[Item]]:
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from _subclasses(sub)
+
+
+def plain_map(value: Any) -> dict[str, Any]:
+    """A raw MapAttribute read back from DynamoDB as a plain dict of Python values."""
+    if isinstance(value, MapAttribute):
+        return dict(value.as_dict())  # type: ignore[no-untyped-call]
+    return dict(value or {})
+
+
+def plain_ints(value: Any) -> dict[str, int]:
+    return {name: int(number) for name, number in plain_map(value).items()}

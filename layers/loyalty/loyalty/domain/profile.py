@@ -1,0 +1,139 @@
+"""Who the member is: joining, the profile and consents they keep, and erasure on request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from loyalty.domain.codes import new_code
+from loyalty.domain.ledger import EntryKind
+from loyalty.domain.member import Contact, Draft, Member, MemberChange, MemberStatus, Referral
+from loyalty.domain.program import Program
+from loyalty.domain.tiers import TierState
+from loyalty.domain.wallet import lot_for
+from loyalty.errors import Conflict, NotFound
+
+REFERRAL_CODE_LENGTH = 6
+CHANNELS = ("sms", "push", "email")
+DEFAULT_CONSENTS: Mapping[str, bool] = {"sms": True, "push": True, "email": True, "marketing": False}
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who is joining, as the service prepared it (personal data already encrypted)."""
+
+    merchant_id: str
+    member_id: str
+    card_number: str
+    contact: Contact
+    language: str = "ru"
+    timezone: str | None = None
+    birthday: date | None = None
+    referred_by: str | None = None
+    channel: str | None = None
+
+
+def enroll(applicant: Applicant, program: Program, *, welcome: bool, now: datetime) -> MemberChange:
+    """A new member with a card, a referral code of their own, the first tier, and the welcome
+    bonus unless ``welcome`` is False (the phone was paid one before, or an import asked not to)."""
+    member = Member(
+        merchant_id=applicant.merchant_id,
+        member_id=applicant.member_id,
+        card_number=applicant.card_number,
+        created_at=now,
+        contact=applicant.contact,
+        language=applicant.language,
+        timezone=applicant.timezone,
+        birthday=applicant.birthday,
+        tier=TierState(tier=program.tiers.levels[0].name if program.tiers else None),
+        referral=Referral(code=new_code(REFERRAL_CODE_LENGTH), referred_by=applicant.referred_by),
+    )
+    draft = Draft(member, now, new=True)
+    points = program.bonuses.welcome_points if welcome else 0
+    draft.credit(
+        points,
+        lot_for(draft.today, program.expiry_months, 0),
+        EntryKind.ENROLLED,
+        f"enrollment:{member.member_id}",
+        details={
+            "bonus": "welcome" if points else None,
+            "channel": applicant.channel,
+            "referred_by": applicant.referred_by,
+        },
+    )
+    draft.update(totals=replace(member.totals, earned=points))
+    return draft.finish()
+
+
+def consents_of(member: Member) -> dict[str, bool]:
+    return {**DEFAULT_CONSENTS, **member.consents}
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """Fields left None stay as they are. Personal data comes encrypted."""
+
+    name_enc: str | None = None
+    birthday: date | None = None
+    language: str | None = None
+    timezone: str | None = None
+    consents: Mapping[str, bool] | None = None
+
+
+def update_profile(member: Member, update: ProfileUpdate, now: datetime, *, birthday_once: bool = True) -> MemberChange:
+    """The member's own changes (the birthday only once: the shop corrects it otherwise)."""
+    if not member.is_active:
+        raise NotFound("member not found", code="member_not_found")
+    draft = Draft(member, now)
+    changed: dict[str, object] = {}
+    if update.name_enc is not None:
+        changed["contact"] = replace(member.contact, name_enc=update.name_enc)
+    if update.birthday is not None:
+        if birthday_once and member.birthday and member.birthday != update.birthday:
+            raise Conflict("the birthday can be set only once; ask the shop to correct it", code="birthday_already_set")
+        changed["birthday"] = update.birthday
+    if update.language is not None:
+        changed["language"] = update.language
+    if update.timezone is not None:
+        changed["timezone"] = update.timezone
+    consents = None
+    if update.consents is not None:
+        consents = {**consents_of(member), **update.consents}
+        changed["consents"] = consents
+    if changed:
+        draft.update(**changed)
+        fields = ["name" if key == "contact" else key for key in changed]
+        draft.entry(
+            EntryKind.PROFILE,
+            0,
+            f"profile:{now.isoformat()}",
+            details={"changed": fields, "consents": consents},
+        )
+    return draft.finish()
+
+
+def set_consents(member: Member, changes: Mapping[str, bool], now: datetime) -> MemberChange:
+    """Consents changed by the shop (or an opt-out); honoured from the next message on."""
+    draft = Draft(member, now)
+    consents = {**consents_of(member), **changes}
+    draft.update(consents=consents)
+    draft.entry(EntryKind.CONSENT, 0, f"consent:{now.isoformat()}", details={"consents": consents})
+    return draft.finish()
+
+
+def erase(member: Member, now: datetime) -> MemberChange:
+    """Forget the member's personal data; the ledger (which holds none) stays, so balances and
+    reports still add up. The card, phone and referral code stop finding the member."""
+    if not member.is_active:
+        raise NotFound("member not found", code="member_not_found")
+    draft = Draft(member, now)
+    draft.update(
+        status=MemberStatus.ERASED,
+        contact=Contact(phone_enc="", phone_hash=f"erased:{member.member_id}"),
+        birthday=None,
+        timezone=None,
+        consents=dict.fromkeys((*CHANNELS, "marketing"), False),
+    )
+    draft.entry(EntryKind.ERASED, 0, f"erasure:{now.isoformat()}")
+    return draft.finish()
