@@ -78,58 +78,70 @@ def _key_of(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import (
-        MultipleTransactionsException,
-        TooManyTransactionsException,
-        TransactionCanceledException,
-        TransactWriteSingleOpException,
-    )
+    from moto.dynamodb.exceptions import TooManyTransactionsException, TransactionCanceledException
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     with _LOCK:
-        planned: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-        seen: set[tuple[str, str]] = set()
-        errors: list[tuple[str | None, str | None, Any]] = []
-        for item in transact_items:
-            if len(item) > 1:
-                raise TransactWriteSingleOpException
-            op_type, op = next(iter(item.items()))
-            key = _key_of(self, op_type, op)
-            identity = (str(op["TableName"]), str(dict(sorted(key.items()))))
-            if identity in seen:
-                raise MultipleTransactionsException()
-            seen.add(identity)
-            current = self.get_item(op["TableName"], key)
-            condition = op.get("ConditionExpression")
-            if condition is not None:
-                check = get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                )
-                if not check.expr(current):
-                    old = (
-                        current.to_json()["Attributes"]
-                        if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
-                        else None
-                    )
-                    errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
-                    continue
-            errors.append((None, None, None))
-            planned.append((op_type, op, key))
-        if any(code is not None for code, _, _ in errors):
-            raise TransactionCanceledException(errors)
+        planned = _plan(self, transact_items)
+        reasons = [reason for _, _, _, reason in planned]
+        if any(code is not None for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
         # Every condition held against the state before the transaction: now write it all.
+        writes = [(op_type, op, key) for op_type, op, key, _ in planned]
         before = {
-            (op["TableName"], str(key)): copy.deepcopy(self.get_item(op["TableName"], key)) for _, op, key in planned
+            (op["TableName"], str(key)): copy.deepcopy(self.get_item(op["TableName"], key)) for _, op, key in writes
         }
         try:
-            for op_type, op, key in planned:
+            for op_type, op, key in writes:
                 _write(self, op_type, op, key)
         except Exception:
-            for (table_name, _), (_, _op, key) in zip(before, planned, strict=True):
+            for (table_name, _), (_, _op, key) in zip(before, writes, strict=True):
                 _restore(self, table_name, key, before[(table_name, str(key))])
             raise
+
+
+Reason = tuple[str | None, str | None, Any]
+
+
+def _plan(
+    backend: Any, transact_items: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any], dict[str, Any], Reason]]:
+    """Each write with its key and the reason it would fail (None, None, None when it would not),
+    every condition checked against the state before the transaction."""
+    from moto.dynamodb.exceptions import MultipleTransactionsException, TransactWriteSingleOpException
+
+    planned = []
+    seen: set[tuple[str, str]] = set()
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        key = _key_of(backend, op_type, op)
+        identity = (str(op["TableName"]), str(dict(sorted(key.items()))))
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        planned.append((op_type, op, key, _condition_failure(backend, op, key)))
+    return planned
+
+
+def _condition_failure(backend: Any, op: dict[str, Any], key: dict[str, Any]) -> Reason:
+    from moto.dynamodb.comparisons import get_filter_expression
+
+    condition = op.get("ConditionExpression")
+    if condition is None:
+        return (None, None, None)
+    current = backend.get_item(op["TableName"], key)
+    check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+    if check.expr(current):
+        return (None, None, None)
+    wants_old = current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+    return (
+        "ConditionalCheckFailed",
+        "The conditional request failed",
+        current.to_json()["Attributes"] if wants_old else None,
+    )
 
 
 def _write(backend: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:

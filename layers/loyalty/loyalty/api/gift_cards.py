@@ -89,9 +89,13 @@ class GiftCardOrderRequest(Request):
     payment: PaymentIn
 
     @model_validator(mode="after")
-    def _consistent(self) -> GiftCardOrderRequest:
+    def _one_design(self) -> GiftCardOrderRequest:
         if (self.design_id is None) == (self.artwork_url is None):
             raise ValueError("give exactly one of design_id or artwork_url")
+        return self
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> GiftCardOrderRequest:
         if self.kind == "gift_card":
             if not self.nominal_kopecks:
                 raise ValueError("a gift card needs nominal_kopecks (the design's catalog says which are allowed)")
@@ -104,6 +108,10 @@ class GiftCardOrderRequest(Request):
                 raise ValueError(f"at most {MAX_LOYALTY_CARDS_PER_ORDER} plastic cards per order; place several orders")
         if self.kind == "loyalty_card" and self.payment.method == "points":
             raise ValueError("plastic loyalty cards are paid by the merchant, not with points")
+        return self
+
+    @model_validator(mode="after")
+    def _reachable_recipient(self) -> GiftCardOrderRequest:
         if self.delivery.method == "email" and not self.recipient.email:
             raise ValueError("email delivery needs recipient.email")
         if self.delivery.method == "courier" and not self.recipient.phone:

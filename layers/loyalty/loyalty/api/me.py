@@ -10,6 +10,7 @@ from pydantic import Field
 from loyalty.api.common import ClientId, Reply, Request
 from loyalty.api.members import MemberView
 from loyalty.api.notifications import ConsentsUpdate
+from loyalty.domain.program import TimeZoneName
 
 
 class NextTier(Reply):
@@ -30,7 +31,7 @@ class MeUpdate(Request):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     birthday: date | None = Field(default=None, description="can be set once")
     language: Literal["ru", "en"] | None = None
-    timezone: str | None = Field(default=None, max_length=64)
+    timezone: TimeZoneName | None = None
     consents: ConsentsUpdate | None = None
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from loyalty.api.common import Reply, Request
+from loyalty.domain.program import TimeZoneName
 
 Language = Literal["ru", "en"]
 
@@ -18,7 +19,7 @@ class EnrollRequest(Request):
     email: str | None = Field(default=None, max_length=254)
     birthday: date | None = None
     language: Language = "ru"
-    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Moscow"])
+    timezone: TimeZoneName | None = None
     card_number: Annotated[str, Field(pattern=r"^[0-9]{8,19}$")] | None = Field(
         default=None, description="a physical card to link; a virtual card is issued when absent"
     )

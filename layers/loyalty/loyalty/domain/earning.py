@@ -100,22 +100,9 @@ def compute_earning(program: Program, purchase: Purchase, tier: TierBenefit | No
 
     weekday = purchase.occurred_at.astimezone(ZoneInfo(program.timezone)).isoweekday()
     active = [p for p in program.promotions if _promotion_applies(p, purchase, weekday)]
-    rate = _base_rate(program)
     contributions = _Contributions()
     for line in lines:
-        base = Decimal(line.amount_kopecks) * rate
-        contributions.add("base", base)
-        if line.category in program.category_multipliers:
-            contributions.add(f"category:{line.category}", base * (program.category_multipliers[line.category] - ONE))
-        if tier is not None and tier.earn_multiplier != ONE:
-            contributions.add(f"tier:{tier.name}", base * (tier.earn_multiplier - ONE))
-        for promotion in active:
-            if (
-                promotion.kind is PromotionKind.MULTIPLIER
-                and promotion.multiplier is not None
-                and _matches(promotion, line)
-            ):
-                contributions.add(f"promotion:{promotion.id}", base * (promotion.multiplier - ONE))
+        _line_contributions(contributions, program, line, tier, active)
     for promotion in active:
         is_bonus = promotion.kind is PromotionKind.FIXED_BONUS and promotion.bonus_points is not None
         if is_bonus and any(_matches(promotion, line) for line in lines):
@@ -124,6 +111,22 @@ def compute_earning(program: Program, purchase: Purchase, tier: TierBenefit | No
     exact_total = sum(contributions.values.values(), Decimal(0))
     total = max(int(exact_total.to_integral_value(rounding=_ROUNDING[program.rounding])), 0)
     return Earning(points=total, eligible_kopecks=eligible, breakdown=_split(contributions.values, total))
+
+
+def _line_contributions(
+    contributions: _Contributions, program: Program, line: Line, tier: TierBenefit | None, active: list[Promotion]
+) -> None:
+    """What one purchase line adds: the base, and each multiplier's share above the base."""
+    base = Decimal(line.amount_kopecks) * _base_rate(program)
+    contributions.add("base", base)
+    if line.category in program.category_multipliers:
+        contributions.add(f"category:{line.category}", base * (program.category_multipliers[line.category] - ONE))
+    if tier is not None and tier.earn_multiplier != ONE:
+        contributions.add(f"tier:{tier.name}", base * (tier.earn_multiplier - ONE))
+    for promotion in active:
+        multiplier = promotion.multiplier
+        if promotion.kind is PromotionKind.MULTIPLIER and multiplier is not None and _matches(promotion, line):
+            contributions.add(f"promotion:{promotion.id}", base * (multiplier - ONE))
 
 
 def _split(values: dict[str, Decimal], total: int) -> tuple[RuleAward, ...]:

@@ -85,31 +85,24 @@ def update_profile(member: Member, update: ProfileUpdate, now: datetime, *, birt
     """The member's own changes (the birthday only once: the shop corrects it otherwise)."""
     if not member.is_active:
         raise NotFound("member not found", code="member_not_found")
+    if birthday_once and update.birthday and member.birthday and member.birthday != update.birthday:
+        raise Conflict("the birthday can be set only once; ask the shop to correct it", code="birthday_already_set")
+    given = {
+        "name": update.name_enc,
+        "birthday": update.birthday,
+        "language": update.language,
+        "timezone": update.timezone,
+        "consents": {**consents_of(member), **update.consents} if update.consents is not None else None,
+    }
+    changed = {field: value for field, value in given.items() if value is not None}
     draft = Draft(member, now)
-    changed: dict[str, object] = {}
-    if update.name_enc is not None:
-        changed["contact"] = replace(member.contact, name_enc=update.name_enc)
-    if update.birthday is not None:
-        if birthday_once and member.birthday and member.birthday != update.birthday:
-            raise Conflict("the birthday can be set only once; ask the shop to correct it", code="birthday_already_set")
-        changed["birthday"] = update.birthday
-    if update.language is not None:
-        changed["language"] = update.language
-    if update.timezone is not None:
-        changed["timezone"] = update.timezone
-    consents = None
-    if update.consents is not None:
-        consents = {**consents_of(member), **update.consents}
-        changed["consents"] = consents
     if changed:
-        draft.update(**changed)
-        fields = ["name" if key == "contact" else key for key in changed]
-        draft.entry(
-            EntryKind.PROFILE,
-            0,
-            f"profile:{now.isoformat()}",
-            details={"changed": fields, "consents": consents},
-        )
+        fields: dict[str, object] = {field: value for field, value in changed.items() if field != "name"}
+        if "name" in changed:
+            fields["contact"] = replace(member.contact, name_enc=update.name_enc)
+        draft.update(**fields)
+        details = {"changed": list(changed), "consents": changed.get("consents")}
+        draft.entry(EntryKind.PROFILE, 0, f"profile:{now.isoformat()}", details=details)
     return draft.finish()
 
 

@@ -10,9 +10,20 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Moscow)") from exc
+    return name
+
+
+TimeZoneName = Annotated[str, Field(max_length=64, examples=["Europe/Moscow"]), AfterValidator(_known_zone)]
 Category = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
 # Decimals are exact in the domain and plain JSON numbers on the wire.
 AsNumber = PlainSerializer(float, return_type=float, when_used="json")
@@ -160,7 +171,7 @@ class Program(_Strict):
     expiry_months: int | None = Field(default=12, ge=1, le=120, description="null: never expire")
     pending_days: int = Field(default=0, ge=0, le=90, description="return window before points count")
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    timezone: str = Field(default="Europe/Moscow", max_length=64)
+    timezone: TimeZoneName = "Europe/Moscow"
     tiers: Tiers | None = None
     bonuses: Bonuses = Bonuses()
     stamp_cards: list[StampCard] = Field(default_factory=list, max_length=20)
@@ -170,25 +181,23 @@ class Program(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
         overlap = set(self.excluded_categories) & set(self.category_multipliers)
         if overlap:
             raise ValueError(f"categories both excluded and multiplied: {sorted(overlap)}")
-        ids = [promotion.id for promotion in self.promotions]
-        if len(ids) != len(set(ids)):
-            raise ValueError("promotion ids must be unique")
+        for what, ids in (
+            ("promotion", [p.id for p in self.promotions]),
+            ("stamp card", [c.id for c in self.stamp_cards]),
+        ):
+            if len(ids) != len(set(ids)):
+                raise ValueError(f"{what} ids must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _mode_has_its_rate(self) -> Self:
         if self.mode is Mode.CASHBACK and self.cashback_percent <= 0:
             raise ValueError("cashback mode needs cashback_percent > 0")
         if self.mode is Mode.DISCOUNT and self.discount_percent <= 0:
             raise ValueError("discount mode needs discount_percent > 0")
-        cards = [card.id for card in self.stamp_cards]
-        if len(cards) != len(set(cards)):
-            raise ValueError("stamp card ids must be unique")
         return self
 
     @property

@@ -91,9 +91,17 @@ def apply_change(
                 raise
         except (Stale, Contended):
             _backoff(attempt)
-        except LoyaltyError:
-            previous = client.previous() if client is not None else None
-            if client is not None and previous is not None:
-                return replay(client, result_type, previous)
-            raise
+        except LoyaltyError as refusal:
+            return _earlier_answer(client, result_type, refusal)
     raise Busy("the member is being changed by many requests at once; retry")
+
+
+def _earlier_answer(
+    client: ClientRequest | None, result_type: type[ResultT], refusal: LoyaltyError
+) -> tuple[ResultT, bool]:
+    """A rule said no (not enough points, say): if this very request succeeded before, the client
+    is retrying it and gets its first answer; otherwise the refusal stands."""
+    previous = client.previous() if client is not None else None
+    if client is None or previous is None:
+        raise refusal
+    return replay(client, result_type, previous)

@@ -4,7 +4,6 @@ time zone, consents; and erasure of personal data on request (the ledger stays, 
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
@@ -14,7 +13,6 @@ from loyalty.domain.member import Member
 from loyalty.domain.membership import qualifying_total
 from loyalty.domain.profile import ProfileUpdate, consents_of, update_profile
 from loyalty.domain.profile import erase as erase_member
-from loyalty.errors import InvalidRequest
 from loyalty.pii.cipher import PiiCipher
 from loyalty.services.changes import Decision, apply_change
 from loyalty.services.members import get_active, view
@@ -50,17 +48,7 @@ def _me(member: Member, cipher: PiiCipher, now: datetime) -> MeView:
     )
 
 
-def valid_timezone(name: str, field: str = "timezone") -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidRequest("unknown time zone", details={"field": field}) from exc
-    return name
-
-
 def update(merchant_id: str, member_id: str, change: MeUpdate, now: datetime, cipher: PiiCipher) -> MeView:
-    if change.timezone is not None:
-        valid_timezone(change.timezone)
     consents = {k: v for k, v in change.consents.model_dump().items() if v is not None} if change.consents else None
 
     def decide(member: Member) -> Decision[MeView]:

@@ -298,21 +298,9 @@ class SevenDarClient:
             except urllib3.exceptions.HTTPError as exc:
                 raise SevenDarProtocolError(f"SevenDar {operation} failed: {type(exc).__name__}") from exc
             else:
-                status = response.status
-                if 200 <= status < 300:
+                if 200 <= response.status < 300:
                     return _json_object(response.data)
-                if status == 429 or status >= 500:
-                    last_failure = f"HTTP {status} {_error_of(status, response.data)[0]}"
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-                    wait = retry_after if retry_after is not None else self._backoff(attempt)
-                elif 400 <= status < 500:
-                    code, message = _error_of(status, response.data)
-                    logger.warning(
-                        "SevenDar rejected a request", extra={"operation": operation, "status": status, "code": code}
-                    )
-                    raise SevenDarRejected(status, code, message)
-                else:
-                    raise SevenDarProtocolError(f"SevenDar {operation} answered HTTP {status}")
+                last_failure, wait = self._retryable(operation, response, attempt)
             if attempt < self._max_attempts:
                 logger.warning(
                     "SevenDar call failed, retrying",
@@ -321,6 +309,21 @@ class SevenDarClient:
                 self._sleep(wait)
         logger.error("SevenDar unavailable", extra={"operation": operation, "attempts": self._max_attempts})
         raise SevenDarUnavailable(self._max_attempts, last_failure)
+
+    def _retryable(self, operation: str, response: Any, attempt: int) -> tuple[str, float]:
+        """(why, how long to wait) for an answer worth retrying (429, 5xx); raises for the rest."""
+        status = response.status
+        if status == 429 or status >= 500:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            wait = retry_after if retry_after is not None else self._backoff(attempt)
+            return f"HTTP {status} {_error_of(status, response.data)[0]}", wait
+        if 400 <= status < 500:
+            code, message = _error_of(status, response.data)
+            logger.warning(
+                "SevenDar rejected a request", extra={"operation": operation, "status": status, "code": code}
+            )
+            raise SevenDarRejected(status, code, message)
+        raise SevenDarProtocolError(f"SevenDar {operation} answered HTTP {status}")
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, with "equal jitter": at least half the step, so clients that failed
