@@ -63,8 +63,8 @@ def birthdays(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
 
 
 def apply_bonus_event(record: SQSRecord) -> None:
-    """Bonuses that follow another member's change: the referrer's reward (or its reversal when
-    the invited member returned the purchase), and stamp-card coupons a large purchase earned."""
+    """The referrer's reward when an invited member's purchase qualifies, and its reversal when
+    that purchase is returned."""
     try:
         event = DomainEvent.model_validate(eventbridge_detail(record))
     except ValidationError as exc:
@@ -74,9 +74,7 @@ def apply_bonus_event(record: SQSRecord) -> None:
     now = utcnow()
     referrer_id = event.data.get("referrer_id")
     transaction_id = event.data.get("transaction_id")
-    if event.type == "stamp_rewards_owed":
-        bonuses.issue_owed_stamp_coupons(event.merchant_id, event.member_id, now)
-    elif event.type == "referral_qualified" and referrer_id:
+    if event.type == "referral_qualified" and referrer_id:
         bonuses.reward_referrer(event.merchant_id, str(referrer_id), event.member_id, now, transaction_id)
     elif event.type == "referral_reversed" and referrer_id:
         bonuses.reverse_referrer(event.merchant_id, str(referrer_id), event.member_id, now, transaction_id)

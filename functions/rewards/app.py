@@ -77,15 +77,16 @@ def get_coupon(code: str) -> object:
     "/v1/coupons/{code}/redeem",
     methods=["POST"],
     authorizer=merchant_key,
-    summary="Use a coupon, exactly once (the same transaction_id again gets the same answer)",
+    summary="Use a coupon's item(s) at the till, never more than it has (the same transaction_id again "
+    "gets the same answer)",
     request=CouponRedeemRequest,
     response=CouponView,
-    errors=(404, 409, 422),
+    errors=(404, 409, 422, 503),
+    idempotent=True,
 )
 def post_coupon_redeem(code: str) -> object:
-    request = bp.parse(CouponRedeemRequest)
-    used = rewards.use_coupon(bp.merchant_id(), code, utcnow(), request.transaction_id, request.store_id)
-    return reply(200, used)
+    used, replayed = rewards.use_coupon(bp.merchant_id(), code, bp.parse(CouponRedeemRequest), utcnow())
+    return idempotent_reply(200, used, replayed)
 
 
 app = create_app("rewards", bp)

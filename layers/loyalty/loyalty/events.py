@@ -80,9 +80,6 @@ def from_ledger_entry(entry: LedgerEntry) -> list[DomainEvent]:
         data: dict[str, Any] = {"points": abs(entry.points), "balance": entry.balance_after}
         data.update({key: entry.details[key] for key in DATA_FIELDS if entry.details.get(key) is not None})
         events.append(_event(entry, entry.entry_id, event_type, data))
-    owed = entry.details.get("stamp_rewards_owed")
-    if entry.kind is EntryKind.EARN and owed:
-        events.append(_event(entry, f"{entry.entry_id}:owed", "stamp_rewards_owed", {"coupons": int(owed)}))
     return events
 
 

@@ -87,9 +87,11 @@ class CouponView(Reply):
         description="revoked: a refund took back the purchase whose stamp card earned it"
     )
     points_spent: int
+    quantity: int = Field(default=1, description="items the coupon is good for (full stamp cards: one per card)")
+    uses_left: int = Field(default=1, description="items still to take at the till")
     issued_at: datetime
     expires_on: date
-    used_at: datetime | None = None
+    used_at: datetime | None = Field(default=None, description="when an item of it was last used")
     balance: int | None = Field(default=None, description="the member's balance after the claim")
 
 
@@ -98,5 +100,8 @@ class CouponList(Page):
 
 
 class CouponRedeemRequest(Request):
-    transaction_id: ClientId | None = Field(default=None, description="the purchase the coupon was used on")
+    transaction_id: ClientId | None = Field(
+        default=None, description="the purchase the coupon was used on: a retry with it is answered, not applied again"
+    )
     store_id: str | None = Field(default=None, max_length=64)
+    quantity: int = Field(default=1, ge=1, le=10_000, description="how many of its items to use now")

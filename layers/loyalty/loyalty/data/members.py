@@ -110,7 +110,6 @@ class MemberItem(_MembersTable):
     referred_by = UnicodeAttribute(null=True)
     referral_done = BooleanAttribute(default=False)
     stamps = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
-    stamp_rewards_owed = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     consents = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     version = NumberAttribute(default=0)
 
@@ -136,6 +135,8 @@ class CouponItem(_MembersTable):
     reward_name = UnicodeAttribute()
     points_spent = NumberAttribute()
     status = UnicodeAttribute(default="issued")
+    quantity = NumberAttribute(default=1)
+    uses_left = NumberAttribute(default=1)
     issued_at = UTCDateTimeAttribute()
     expires_on = UnicodeAttribute()
     used_at = UTCDateTimeAttribute(null=True)
@@ -185,7 +186,6 @@ def _to_member(item: MemberItem) -> Member:
         activity=Activity(plain_ints(item.spend_by_month), plain_ints(item.earned_by_month)),
         referral=Referral(item.referral_code, item.referred_by, bool(item.referral_done)),
         stamps=plain_ints(item.stamps),
-        stamp_rewards_owed=plain_ints(item.stamp_rewards_owed),
         consents={name: bool(value) for name, value in plain_map(item.consents).items()},
         version=int(item.version),
     )
@@ -229,7 +229,6 @@ def _to_item(member: Member) -> MemberItem:
         referred_by=member.referral.referred_by,
         referral_done=member.referral.done,
         stamps=dict(member.stamps),
-        stamp_rewards_owed=dict(member.stamp_rewards_owed),
         consents=dict(member.consents),
         version=member.version,
     )
@@ -382,6 +381,8 @@ def _coupon_items(coupon: Coupon) -> tuple[CouponItem, CouponItem]:
         "reward_name": coupon.reward_name,
         "points_spent": coupon.points_spent,
         "status": coupon.status.value,
+        "quantity": coupon.quantity,
+        "uses_left": coupon.uses_left,
         "issued_at": coupon.issued_at,
         "expires_on": coupon.expires_on.isoformat(),
         "used_at": coupon.used_at,
@@ -409,6 +410,8 @@ def _to_coupon(item: CouponItem) -> Coupon:
         issued_at=item.issued_at,
         expires_on=date.fromisoformat(item.expires_on),
         status=CouponStatus(item.status),
+        quantity=int(item.quantity),
+        uses_left=int(item.uses_left),
         used_at=item.used_at,
         used_transaction_id=item.used_transaction_id,
         store_id=item.store_id,
@@ -431,11 +434,11 @@ def member_coupons(merchant_id: str, member_id: str, *, limit: int = 100) -> lis
 
 
 def stage_coupon_change(tx: Transaction, before: Coupon, after: Coupon) -> None:
-    """A coupon used or revoked: only if it is still as it was read (``Stale("coupon")``)."""
+    """A coupon used or taken back: only if it is still as it was read (``Stale("coupon")``)."""
     by_code, by_member = _coupon_items(after)
     tx.put(
         by_code,
-        condition=(CouponItem.version == before.version) & (CouponItem.status == before.status.value),
+        condition=CouponItem.version == before.version,
         name="coupon",
     )
     tx.put(by_member)
@@ -502,8 +505,8 @@ def stage_change(tx: Transaction, change: MemberChange, *, mark_welcome: bool = 
         by_code, by_member = _coupon_items(coupon)
         tx.create(by_code, name="coupon")  # a code collision refuses the write, which retries with a new code
         tx.put(by_member)
-    for coupon in change.revoked_coupons:
-        stage_coupon_change(tx, coupon, coupon.revoked())
+    for before_revoking, revoked in change.revoked_coupons:
+        stage_coupon_change(tx, before_revoking, revoked)
 
 
 def _stage_lookups(tx: Transaction, before: Member | None, after: Member) -> None:

@@ -1,4 +1,8 @@
-"""Coupons: a reward claimed for points, or a full stamp card, as a single-use promo code."""
+"""Coupons: a reward claimed for points, or full stamp cards, as a promo code shown at the till.
+
+A coupon is good for ``quantity`` items (a reward: one; a purchase that filled five stamp cards:
+one coupon for five free items) and is used up one item (or more) at a time, so a purchase of any
+size earns one coupon per stamp card, never thousands of codes."""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ class Coupon:
     issued_at: datetime
     expires_on: date
     status: CouponStatus = CouponStatus.ISSUED
+    quantity: int = 1  # items it is good for
+    uses_left: int = 1
     used_at: datetime | None = None
     used_transaction_id: str | None = None
     store_id: str | None = None
@@ -40,18 +46,26 @@ class Coupon:
             return CouponStatus.EXPIRED
         return self.status
 
-    def used(self, now: datetime, transaction_id: str | None, store_id: str | None) -> Coupon:
+    def used(self, now: datetime, transaction_id: str | None, store_id: str | None, items: int = 1) -> Coupon:
+        """``items`` of it used at the till (at most what is left)."""
+        left = self.uses_left - items
         return replace(
             self,
-            status=CouponStatus.USED,
+            status=CouponStatus.USED if left == 0 else self.status,
+            uses_left=left,
             used_at=now,
             used_transaction_id=transaction_id,
             store_id=store_id,
             version=self.version + 1,
         )
 
-    def revoked(self) -> Coupon:
-        return replace(self, status=CouponStatus.REVOKED, version=self.version + 1)
+    def revoked(self, items: int) -> Coupon:
+        """``items`` of what is left taken back (a refund of the purchase that earned them)."""
+        left = self.uses_left - items
+        status = CouponStatus.REVOKED if left == 0 and self.quantity == self.uses_left else self.status
+        if left == 0 and status is not CouponStatus.REVOKED:
+            status = CouponStatus.USED  # partly used, the rest taken back: nothing left to use
+        return replace(self, status=status, uses_left=left, version=self.version + 1)
 
 
 def new_coupon(
@@ -63,6 +77,7 @@ def new_coupon(
     points: int,
     valid_days: int,
     now: datetime,
+    quantity: int = 1,
 ) -> Coupon:
     return Coupon(
         code=new_code(COUPON_CODE_LENGTH),
@@ -73,4 +88,6 @@ def new_coupon(
         points_spent=points,
         issued_at=now,
         expires_on=now.date() + timedelta(days=valid_days),
+        quantity=quantity,
+        uses_left=quantity,
     )

@@ -87,7 +87,6 @@ class Member:
     activity: Activity = field(default_factory=Activity)
     referral: Referral = field(default_factory=Referral)
     stamps: Mapping[str, int] = field(default_factory=dict)  # stamps per stamp card (negative: owed back)
-    stamp_rewards_owed: Mapping[str, int] = field(default_factory=dict)  # full cards not yet issued as coupons
     consents: Mapping[str, bool] = field(default_factory=dict)
     version: int = 0  # bumped by every committed change: optimistic concurrency and ledger order
 
@@ -114,7 +113,7 @@ class MemberChange:
     after: Member
     entries: tuple[LedgerEntry, ...] = ()
     coupons: tuple[Coupon, ...] = ()  # issued by this change
-    revoked_coupons: tuple[Coupon, ...] = ()  # taken back by this change, as they were read (unused)
+    revoked_coupons: tuple[tuple[Coupon, Coupon], ...] = ()  # (as read, after) of coupons a refund took back
 
     @property
     def expiry_dates_added(self) -> list[date]:
@@ -143,7 +142,7 @@ class Draft:
         self._balance = self.wallet.balance
         self.entries: list[LedgerEntry] = []
         self.coupons: list[Coupon] = []
-        self.revoked: list[Coupon] = []
+        self.revoked: list[tuple[Coupon, Coupon]] = []
 
     @property
     def balance(self) -> int:
@@ -182,11 +181,6 @@ class Draft:
         )
         self.entries.append(entry)
         return entry
-
-    def annotate(self, entry: LedgerEntry, **details: Any) -> None:
-        """Add details to an entry of this change (what was decided after it was written)."""
-        index = self.entries.index(entry)
-        self.entries[index] = replace(entry, details={**entry.details, **details})
 
     def credit(
         self, points: int, lot: LotKey, kind: EntryKind, operation: str, details: Mapping[str, Any] | None = None
@@ -231,8 +225,8 @@ class Draft:
     def issue(self, coupon: Coupon) -> None:
         self.coupons.append(coupon)
 
-    def revoke(self, coupon: Coupon) -> None:
-        self.revoked.append(coupon)
+    def revoke(self, coupon: Coupon, items: int) -> None:
+        self.revoked.append((coupon, coupon.revoked(items)))
 
     def finish(self) -> MemberChange:
         if self.wallet.balance != self._balance:

@@ -5,8 +5,9 @@ A purchase earns points and may also qualify a referral (both members' bonuses),
 (coupons) and lift the member to a higher tier. The purchase remembers these benefits
 (``PurchaseRecord``); a refund takes back the points of the refunded part and undoes each benefit
 the purchase no longer qualifies for: the referral bonuses when what is left of the purchase falls
-below the program's minimum, the stamps of the refunded part (revoking an unused coupon of a card
-they filled; stamps of a coupon already used are owed back by later purchases), and the tier it
+below the program's minimum, the stamps of the refunded part (taking back unused items of the
+coupon the cards they filled earned; stamps of items already used are owed back by later
+purchases), and the tier it
 lifted the member to when the qualifying total no longer reaches it. Nothing waits for the return
 window: benefits are given at once and taken back at once.
 """
@@ -29,10 +30,6 @@ from loyalty.domain.tiers import TierChange, TierState, entitled_tier
 from loyalty.domain.wallet import LotKey, lot_for
 from loyalty.errors import NotFound
 
-# Coupons a single change issues; more full cards in one purchase are owed and issued right after
-# (``issue_owed_coupons``), so that one write stays far below DynamoDB's 100 items.
-MAX_COUPONS_PER_CHANGE = 10
-
 
 # ---- what a purchase remembers ---------------------------------------------------------------
 @dataclass(frozen=True)
@@ -47,18 +44,16 @@ class ReferralBenefit:
 class StampBenefit:
     stamps_required: int
     stamps: int  # added by the purchase
-    coupons: tuple[str, ...] = ()  # codes issued for cards it filled
-    owed: int = 0  # cards it filled that were not issued in its own change
+    coupon: str | None = None  # the coupon for the cards it filled (one item per full card)
     stamps_taken_back: int = 0
-    coupons_revoked: tuple[str, ...] = ()
-    owed_cancelled: int = 0
+    items_revoked: int = 0
 
 
 @dataclass(frozen=True)
 class TierBenefitRecord:
-    before: TierState
-    to: str
-    reversed: bool = False
+    before: TierState  # the member's tier state before the purchase lifted it
+    to: str  # the tier the purchase lifted the member to
+    now_at: str  # where refunds of the purchase have left it since
 
 
 @dataclass(frozen=True)
@@ -80,7 +75,7 @@ class PurchaseRecord:
 
     @property
     def coupon_codes(self) -> list[str]:
-        return [code for benefit in self.stamps.values() for code in benefit.coupons]
+        return [benefit.coupon for benefit in self.stamps.values() if benefit.coupon]
 
     def to_state(self) -> dict[str, Any]:
         return _encode(self)
@@ -119,7 +114,7 @@ def earn(
     lot = lot_for(draft.today, program.expiry_months, program.pending_days)
     last = member.totals.last_purchase_at
     occurred = purchase.occurred_at
-    earned_entry = draft.credit(
+    draft.credit(
         earning.points,
         lot,
         EntryKind.EARN,
@@ -155,9 +150,6 @@ def earn(
     )
     referral = _qualify_referral(draft, program, purchase.amount_kopecks, transaction_id)
     stamps = _fill_stamp_cards(draft, program, purchase.effective_lines() if purchase.lines else (), operation)
-    owed = sum(benefit.owed for benefit in stamps.values())
-    if owed:  # the bonus worker issues them right after (through the ledger's stream)
-        draft.annotate(earned_entry, stamp_rewards_owed=owed)
     tier_before = draft.member.tier
     tier_change = upgrade_if_qualified(draft, program, operation)
     record = PurchaseRecord(
@@ -170,9 +162,9 @@ def earn(
         lot_key=lot.encode() if earning.points else None,
         referral=referral,
         stamps=stamps,
-        tier=TierBenefitRecord(tier_before, tier_change.new) if tier_change else None,
+        tier=TierBenefitRecord(tier_before, tier_change.new, tier_change.new) if tier_change else None,
     )
-    codes = tuple(code for benefit in stamps.values() for code in benefit.coupons)
+    codes = tuple(benefit.coupon for benefit in stamps.values() if benefit.coupon)
     return Earned(draft.finish(), earning, lot if earning.points else None, record, codes, tier_change)
 
 
@@ -215,31 +207,24 @@ def _qualify_referral(
 def _fill_stamp_cards(
     draft: Draft, program: Program, lines: tuple[Line, ...], operation: str
 ) -> dict[str, StampBenefit]:
+    """Stamps for the purchase's lines; each card they fill is one free item, and all the items
+    of one card come as one coupon (however many: a write stays one item per card)."""
     if not program.stamp_cards or not lines:
         return {}
     updated, completed = add_stamps(program.stamp_cards, draft.member.stamps, lines)
-    added = {card.id: stamps_in(card, lines) for card in program.stamp_cards}
     draft.update(stamps=updated)
+    filled = {done.card.id: done.coupons for done in completed}
     benefits: dict[str, StampBenefit] = {}
-    room = MAX_COUPONS_PER_CHANGE
-    owed = dict(draft.member.stamp_rewards_owed)
-    for done in completed:
-        now_count = min(done.coupons, room)
-        room -= now_count
-        codes = tuple(_issue_stamp_coupon(draft, done.card, operation) for _ in range(now_count))
-        later = done.coupons - now_count
-        if later:
-            owed[done.card.id] = owed.get(done.card.id, 0) + later
-        benefits[done.card.id] = StampBenefit(done.card.stamps_required, added[done.card.id], codes, later)
     for card in program.stamp_cards:
-        if added[card.id] and card.id not in benefits:
-            benefits[card.id] = StampBenefit(card.stamps_required, added[card.id])
-    if owed != draft.member.stamp_rewards_owed:
-        draft.update(stamp_rewards_owed=owed)
+        added = stamps_in(card, lines)
+        if not added:
+            continue
+        code = _issue_stamp_coupon(draft, card, filled[card.id], operation) if card.id in filled else None
+        benefits[card.id] = StampBenefit(card.stamps_required, added, code)
     return benefits
 
 
-def _issue_stamp_coupon(draft: Draft, card: StampCard, operation: str) -> str:
+def _issue_stamp_coupon(draft: Draft, card: StampCard, items: int, operation: str) -> str:
     coupon = new_coupon(
         draft.member.merchant_id,
         draft.member.member_id,
@@ -248,6 +233,7 @@ def _issue_stamp_coupon(draft: Draft, card: StampCard, operation: str) -> str:
         points=0,
         valid_days=card.coupon_valid_days,
         now=draft.now,
+        quantity=items,
     )
     draft.issue(coupon)
     draft.entry(
@@ -258,40 +244,11 @@ def _issue_stamp_coupon(draft: Draft, card: StampCard, operation: str) -> str:
             "coupon": coupon.code,
             "reward_id": coupon.reward_id,
             "reward_name": coupon.reward_name,
+            "quantity": items,
             "expires_on": coupon.expires_on.isoformat(),
         },
     )
     return coupon.code
-
-
-@dataclass(frozen=True)
-class OwedCouponsIssued:
-    change: MemberChange | None  # None: nothing was owed
-    codes: tuple[str, ...]
-    still_owed: int
-
-
-def issue_owed_coupons(member: Member, program: Program, now: datetime) -> OwedCouponsIssued:
-    """Issue up to MAX_COUPONS_PER_CHANGE of the stamp-card coupons a large purchase earned but
-    could not issue in its own change. Called until nothing is owed."""
-    owed = {card: count for card, count in member.stamp_rewards_owed.items() if count > 0}
-    cards = {card.id: card for card in program.stamp_cards}
-    if not owed:
-        return OwedCouponsIssued(None, (), 0)
-    draft = Draft(member, now)
-    room, codes = MAX_COUPONS_PER_CHANGE, []
-    remaining = dict(owed)
-    for card_id, count in owed.items():
-        card = cards.get(card_id)
-        if card is None:
-            remaining.pop(card_id)  # the card was removed from the program: nothing left to issue
-            continue
-        issue = min(count, room)
-        codes += [_issue_stamp_coupon(draft, card, "stamp-rewards") for _ in range(issue)]
-        room -= issue
-        remaining[card_id] = count - issue
-    draft.update(stamp_rewards_owed={card: count for card, count in remaining.items() if count > 0})
-    return OwedCouponsIssued(draft.finish(), tuple(codes), sum(remaining.values()))
 
 
 # ---- a refund ----------------------------------------------------------------------------------
@@ -378,8 +335,9 @@ def _undo_referral(draft: Draft, record: PurchaseRecord, undone: list[str]) -> P
 def _undo_stamps(
     draft: Draft, record: PurchaseRecord, coupons: Mapping[str, Coupon], undone: list[str]
 ) -> PurchaseRecord:
+    """Take back the refunded share of the purchase's stamps; where that leaves a card short,
+    take back unused items of the coupon the purchase earned (one item per card's worth)."""
     stamps = dict(draft.member.stamps)
-    owed = dict(draft.member.stamp_rewards_owed)
     benefits = dict(record.stamps)
     for card_id, benefit in record.stamps.items():
         due = benefit.stamps * record.refunded_kopecks // record.amount_kopecks if record.amount_kopecks else 0
@@ -387,59 +345,51 @@ def _undo_stamps(
         if take <= 0:
             continue
         count = stamps.get(card_id, 0) - take
-        revoked, cancelled = list(benefit.coupons_revoked), benefit.owed_cancelled
-        while count < 0 and cancelled < benefit.owed and owed.get(card_id, 0) > 0:
-            owed[card_id] -= 1
-            cancelled += 1
-            count += benefit.stamps_required
-        for code in benefit.coupons:
-            coupon = coupons.get(code)
-            if count >= 0:
-                break
-            if code in revoked or coupon is None or coupon.status is not CouponStatus.ISSUED:
-                continue
-            draft.revoke(coupon)
-            draft.entry(
-                EntryKind.COUPON_REVOKED,
-                0,
-                f"purchase:{record.transaction_id}",
-                details={"coupon": code, "reward_id": coupon.reward_id, "reward_name": coupon.reward_name},
-            )
-            revoked.append(code)
-            count += benefit.stamps_required
+        coupon = coupons.get(benefit.coupon) if benefit.coupon else None
+        items = 0
+        if count < 0 and coupon is not None and coupon.status_on(draft.today) is CouponStatus.ISSUED:
+            items = min(coupon.uses_left, -(count // benefit.stamps_required))
+            if items:
+                draft.revoke(coupon, items)
+                draft.entry(
+                    EntryKind.COUPON_REVOKED,
+                    0,
+                    f"purchase:{record.transaction_id}",
+                    details={"coupon": coupon.code, "reward_name": coupon.reward_name, "quantity": items},
+                )
+                count += items * benefit.stamps_required
         stamps[card_id] = count
-        benefits[card_id] = replace(
-            benefit, stamps_taken_back=due, coupons_revoked=tuple(revoked), owed_cancelled=cancelled
-        )
+        benefits[card_id] = replace(benefit, stamps_taken_back=due, items_revoked=benefit.items_revoked + items)
         undone.append(f"stamps:{card_id}")
-    draft.update(
-        stamps={card: count for card, count in stamps.items() if count},
-        stamp_rewards_owed={card: count for card, count in owed.items() if count > 0},
-    )
+    draft.update(stamps={card: count for card, count in stamps.items() if count})
     return replace(record, stamps=benefits)
 
 
 def _undo_tier(draft: Draft, program: Program, record: PurchaseRecord, undone: list[str]) -> PurchaseRecord:
+    """Lower the tier the purchase lifted the member to, as far as the refunds require: to what
+    the remaining total still reaches, never below where the purchase found the member (and only
+    if nothing else moved the tier since)."""
     benefit, tiers = record.tier, program.tiers
     current = draft.member.tier
-    if benefit is None or benefit.reversed or tiers is None or current.tier != benefit.to:
+    if benefit is None or tiers is None or current.tier != benefit.now_at:
         return record
     entitled = entitled_tier(tiers, current, qualifying_total(draft.member, tiers, draft.today), draft.today)
-    if tiers.rank(entitled) >= tiers.rank(benefit.to):
+    target = entitled if tiers.rank(entitled) > tiers.rank(benefit.before.tier) else str(benefit.before.tier)
+    if tiers.rank(target) >= tiers.rank(current.tier):
         return record
-    if tiers.rank(entitled) > tiers.rank(benefit.before.tier):
-        restored = replace(current, tier=entitled)  # still above where the purchase found the member
-    else:
+    if target == benefit.before.tier:
         restored = replace(benefit.before, paid_tier=current.paid_tier, paid_until=current.paid_until)
+    else:
+        restored = replace(current, tier=target)
     set_tier(
         draft,
         restored,
-        TierChange(current.tier, str(restored.tier), "refund"),
+        TierChange(current.tier, target, "refund"),
         f"purchase:{record.transaction_id}",
         transaction_id=record.transaction_id,
     )
     undone.append("tier")
-    return replace(record, tier=replace(benefit, reversed=True))
+    return replace(record, tier=replace(benefit, now_at=target))
 
 
 # ---- storage of the record (plain JSON) --------------------------------------------------------
@@ -456,11 +406,8 @@ def _encode(record: PurchaseRecord) -> dict[str, Any]:
         "refunded_kopecks": record.refunded_kopecks,
         "refunded_points": record.refunded_points,
         "referral": vars(record.referral).copy() if record.referral else None,
-        "stamps": {
-            card: {**vars(benefit), "coupons": list(benefit.coupons), "coupons_revoked": list(benefit.coupons_revoked)}
-            for card, benefit in record.stamps.items()
-        },
-        "tier": {"before": _tier_state(tier.before), "to": tier.to, "reversed": tier.reversed} if tier else None,
+        "stamps": {card: vars(benefit).copy() for card, benefit in record.stamps.items()},
+        "tier": {"before": _tier_state(tier.before), "to": tier.to, "now_at": tier.now_at} if tier else None,
     }
 
 
@@ -478,17 +425,8 @@ def _decode(state: Mapping[str, Any]) -> PurchaseRecord:
         refunded_kopecks=int(state.get("refunded_kopecks", 0)),
         refunded_points=int(state.get("refunded_points", 0)),
         referral=ReferralBenefit(**referral) if referral else None,
-        stamps={
-            card: StampBenefit(
-                **{
-                    **benefit,
-                    "coupons": tuple(benefit["coupons"]),
-                    "coupons_revoked": tuple(benefit["coupons_revoked"]),
-                }
-            )
-            for card, benefit in (state.get("stamps") or {}).items()
-        },
-        tier=TierBenefitRecord(_tier_from(tier["before"]), tier["to"], tier["reversed"]) if tier else None,
+        stamps={card: StampBenefit(**benefit) for card, benefit in (state.get("stamps") or {}).items()},
+        tier=TierBenefitRecord(_tier_from(tier["before"]), tier["to"], tier["now_at"]) if tier else None,
     )
 
 

@@ -54,10 +54,13 @@ def status_for(exc: errors.LoyaltyError) -> int:
 
 
 def error_response(exc: errors.LoyaltyError, headers: dict[str, str | list[str]] | None = None) -> Response:
+    """The error in our shape; a retryable one (429, 503) says when to retry in ``Retry-After``."""
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    retry: dict[str, str | list[str]] = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     return Response(
         body=error_body(exc.code, exc.message, exc.details),
         status_code=status_for(exc),
-        headers={**JSON_HEADERS, **(headers or {})},
+        headers={**JSON_HEADERS, **retry, **(headers or {})},
     )
 
 

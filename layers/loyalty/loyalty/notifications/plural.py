@@ -37,3 +37,14 @@ def points_word(n: int, language: str) -> str:
     if primary_language(language) == "en":
         return plural_en(n, POINTS_EN)
     return plural_ru(n, POINTS_RU)
+
+
+def roubles(kopecks: int, language: str) -> str:
+    """Kopecks as a sum a person reads: "61,72" in Russian, "61.72" in English (the word is ₽)."""
+    sign = "-" if kopecks < 0 else ""
+    whole, rest = divmod(abs(kopecks), 100)
+    separator = "." if primary_language(language) == "en" else ","
+    return f"{sign}{whole}{separator}{rest:02d}" if rest else f"{sign}{whole}"
+
+
+ROUBLE_SIGN = "₽"

@@ -1,6 +1,5 @@
-"""Bonus points for occasions: reviews and surveys, birthdays, the referrer's reward (and its
-reversal when the invited member returns the purchase that qualified it), and the stamp-card
-coupons a large purchase earned beyond what its own write could issue.
+"""Bonus points for occasions: reviews and surveys, birthdays, and the referrer's reward (and its
+reversal when the invited member returns the purchase that qualified it).
 
 Each bonus is an operation with a natural id (the review's id, the member's birthday year, the
 invited member's qualifying purchase), so it is granted once however often it is asked for.
@@ -20,9 +19,8 @@ from loyalty.data import members, operations
 from loyalty.data.transaction import AlreadyExists, Transaction
 from loyalty.domain.member import Member
 from loyalty.domain.occasions import grant_bonus, reverse_bonus
-from loyalty.domain.purchases import issue_owed_coupons
 from loyalty.errors import Busy, Conflict, NotFound, RuleViolation
-from loyalty.services.changes import Decision, Unchanged, apply_change
+from loyalty.services.changes import Decision, apply_change
 from loyalty.services.idempotency import ClientRequest
 from loyalty.services.merchants import programs
 
@@ -169,33 +167,6 @@ def _take_back(merchant_id: str, referrer_id: str, external_id: str, points: int
     except NotFound:
         return 0
     return points
-
-
-# ---- stamp-card coupons owed -------------------------------------------------------------------
-class _Issued(BaseModel):
-    codes: list[str] = []
-    still_owed: int = 0
-
-
-def issue_owed_stamp_coupons(merchant_id: str, member_id: str, now: datetime) -> int:
-    """Issue every stamp-card coupon the member is owed, a batch per write; returns how many."""
-    program = programs.get(merchant_id).program
-    issued = 0
-    while True:
-
-        def decide(member: Member) -> Decision[_Issued]:
-            batch = issue_owed_coupons(member, program, now)
-            if batch.change is None:
-                raise Unchanged(_Issued())
-            return Decision(batch.change, _Issued(codes=list(batch.codes), still_owed=batch.still_owed))
-
-        try:
-            result, _ = apply_change(merchant_id, member_id, decide, _Issued, now)
-        except NotFound:
-            return issued
-        issued += len(result.codes)
-        if not result.still_owed:
-            return issued
 
 
 # ---- birthdays -----------------------------------------------------------------------------

@@ -390,15 +390,19 @@ def apply_webhook(event: WebhookEvent, now: datetime, cipher: PiiCipher) -> Webh
         raise NotFound("no such order", code="unknown_order")
     status = status_from_supplier(event.status)
     move = next_move(order.status, status)
-    if move is Move.DUPLICATE:
-        return WebhookAck(received=True, duplicate=True)
-    if move is Move.STALE:
-        return WebhookAck(received=True, ignored="stale")  # retried webhooks arrive out of order
+    if move is not Move.APPLY:
+        return WebhookAck(
+            received=True, duplicate=move is Move.DUPLICATE, ignored="stale" if move is Move.STALE else None
+        )
     if status in ENDED_BADLY:
         finish(order, status, now, reason=f"SevenDar: {status.value}", webhook_event_id=event.event_id)
         return WebhookAck(received=True)
     if status is OrderStatus.DELIVERED and order.kind == "gift_card":
         _activate_cards(order, now, cipher)
+    return _move(order, status, now, event)
+
+
+def _move(order: GiftCardOrder, status: OrderStatus, now: datetime, event: WebhookEvent) -> WebhookAck:
     tx = Transaction()
     gift_cards.stage_order_change(
         tx, order.moved(status, now, tracking_number=event.tracking_number or order.tracking_number)

@@ -19,10 +19,11 @@ from loyalty.data import members, merchants, notifications
 from loyalty.data.notifications import LoggedDelivery
 from loyalty.domain.member import Member
 from loyalty.domain.profile import consents_of
+from loyalty.domain.program import Mode
 from loyalty.errors import NotFound
 from loyalty.events import DomainEvent
 from loyalty.notifications.kinds import Channel, NotificationKind, is_marketing
-from loyalty.notifications.plural import points_word
+from loyalty.notifications.plural import ROUBLE_SIGN, points_word, roubles
 from loyalty.notifications.rules import Action, Decision, decide
 from loyalty.notifications.sending import Message, Provider, RecipientGone
 from loyalty.notifications.settings import NotificationSettings
@@ -56,9 +57,40 @@ def _format_day(value: str, language: str) -> str:
     return f"{day}.{month}.{year}" if language == "ru" else f"{day}/{month}/{year}"
 
 
+ORDER_STATUS_TITLES = {
+    "ru": {
+        "created": "принят",
+        "submitted": "передан в производство",
+        "in_production": "изготавливается",
+        "shipped": "отправлен",
+        "delivered": "доставлен",
+        "failed": "не выполнен",
+        "cancelled": "отменён",
+    },
+    "en": {
+        "created": "received",
+        "submitted": "sent to production",
+        "in_production": "in production",
+        "shipped": "shipped",
+        "delivered": "delivered",
+        "failed": "failed",
+        "cancelled": "cancelled",
+    },
+}
+AMOUNTS = ("points", "balance", "bonus_points")
+
+
 def values_for(
-    event: DomainEvent, merchant_name: str, member: Member | None, cipher: PiiCipher, tier_titles: Mapping[str, str]
+    event: DomainEvent,
+    merchant_name: str,
+    member: Member | None,
+    cipher: PiiCipher,
+    tier_titles: Mapping[str, str],
+    *,
+    cashback: bool = False,
 ) -> dict[str, object]:
+    """The values a template's placeholders take for this event. In a cashback program the
+    balance is money: amounts read as roubles ("61,72 ₽"), never as points."""
     language = member.language if member is not None else "ru"
     data = event.data
     values: dict[str, object] = {"merchant": merchant_name, **{k: v for k, v in data.items() if v is not None}}
@@ -66,22 +98,33 @@ def values_for(
         name_enc = member.contact.name_enc
         values["name"] = cipher.decrypt(name_enc, context=member.ref) if name_enc else ""
         values["card_number"] = member.card_number
-    for amount in ("points", "balance", "bonus_points"):
-        if amount in values:
-            values[f"{amount}_word"] = points_word(int(str(values[amount])), language)
     if event.type in ("welcome", "birthday"):
         values["bonus_points"] = data.get("points", 0)
-        values["bonus_points_word"] = points_word(int(data.get("points", 0)), language)
-    if "reward_name" in data:
-        values["reward"] = data["reward_name"]
-    if "coupon" in data:
-        values["code"] = data["coupon"]
-    if "expires_on" in data:
-        values["expires_on"] = _format_day(str(data["expires_on"]), language)
-    for tier in ("old_tier", "new_tier"):
-        if tier in data and data[tier] is not None:
-            values[tier] = tier_titles.get(str(data[tier]), str(data[tier]))
+    for amount in AMOUNTS:
+        if amount in values:
+            number = int(str(values[amount]))
+            values[amount] = roubles(number, language) if cashback else number
+            values[f"{amount}_word"] = ROUBLE_SIGN if cashback else points_word(number, language)
+    values.update(_renamed(data, language, tier_titles))
     return values
+
+
+def _renamed(data: Mapping[str, object], language: str, tier_titles: Mapping[str, str]) -> dict[str, object]:
+    """Event data under the names and in the words templates use."""
+    renamed: dict[str, object] = {}
+    if "reward_name" in data:
+        renamed["reward"] = data["reward_name"]
+    if "coupon" in data:
+        renamed["code"] = data["coupon"]
+    if "expires_on" in data:
+        renamed["expires_on"] = _format_day(str(data["expires_on"]), language)
+    for tier in ("old_tier", "new_tier"):
+        if data.get(tier) is not None:
+            renamed[tier] = tier_titles.get(str(data[tier]), str(data[tier]))
+    if "status" in data:
+        titles = ORDER_STATUS_TITLES["en" if language.startswith("en") else "ru"]
+        renamed["status"] = titles.get(str(data["status"]), str(data["status"]))
+    return renamed
 
 
 class Notifier:
@@ -214,7 +257,8 @@ class Notifier:
         program = programs.get(event.merchant_id).program
         titles = {level.name: level.title or level.name for level in program.tiers.levels} if program.tiers else {}
         template = template_for(kind, channel, member.language, merchant_templates(event.merchant_id))
-        values = values_for(event, merchant_name, member, self._cipher, titles)
+        cashback = program.mode is Mode.CASHBACK
+        values = values_for(event, merchant_name, member, self._cipher, titles, cashback=cashback)
         subject = render(template.subject, values) if template.subject else None
         body = render(template.body, values)
         sender = settings.sms_sender if channel is Channel.SMS else self._email_from

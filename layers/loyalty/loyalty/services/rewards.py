@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty.api.redemptions import ClaimRequest, CouponView, RewardRequest, RewardView
+from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, CouponView, RewardRequest, RewardView
 from loyalty.clock import isoformat
 from loyalty.data import members, merchants, operations
 from loyalty.data.merchants import Reward
-from loyalty.data.transaction import AlreadyExists, Stale, Transaction
+from loyalty.data.transaction import AlreadyExists, Contended, Stale, Transaction
 from loyalty.domain.coupons import Coupon, CouponStatus
 from loyalty.domain.member import Member
 from loyalty.domain.spending import RewardOffer, claim_reward
-from loyalty.errors import Conflict, NotFound, RuleViolation
+from loyalty.errors import Busy, Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
 from loyalty.services.changes import Decision, apply_change
 from loyalty.services.idempotency import ClientRequest, replay
@@ -76,6 +76,8 @@ def coupon_view(coupon: Coupon, now: datetime, balance: int | None = None) -> Co
         member_id=coupon.member_id,
         status=coupon.status_on(now.date()).value,
         points_spent=coupon.points_spent,
+        quantity=coupon.quantity,
+        uses_left=coupon.uses_left,
         issued_at=coupon.issued_at,
         expires_on=coupon.expires_on,
         used_at=coupon.used_at,
@@ -109,37 +111,50 @@ def get_coupon(merchant_id: str, code: str) -> Coupon:
     return coupon
 
 
-def use_coupon(
-    merchant_id: str, code: str, now: datetime, transaction_id: str | None, store_id: str | None
-) -> CouponView:
-    """Mark a coupon used, exactly once. A retry by the till with the same transaction id gets the
-    same answer; any other second use is a 409."""
-    coupon = get_coupon(merchant_id, code)
-    if coupon.status is CouponStatus.USED:
-        if transaction_id is not None and coupon.used_transaction_id == transaction_id:
-            return coupon_view(coupon, now)
-        raise Conflict(
-            "this coupon was already used",
-            code="coupon_used",
-            details={"used_at": isoformat(coupon.used_at) if coupon.used_at else None},
-        )
-    if coupon.status is CouponStatus.REVOKED:
-        raise RuleViolation("this coupon was revoked: its purchase was refunded", code="coupon_revoked")
-    if coupon.status_on(now.date()) is CouponStatus.EXPIRED:
+def use_coupon(merchant_id: str, code: str, request: CouponRedeemRequest, now: datetime) -> tuple[CouponView, bool]:
+    """Use ``request.quantity`` items of a coupon at the till, never more than it has left. With a
+    transaction id the use happens once: the till's retry gets the same answer."""
+    client = (
+        ClientRequest.of(request, merchant_id, "coupon-use", code.upper(), request.transaction_id)
+        if request.transaction_id
+        else None
+    )
+    for _ in range(10):
+        coupon = get_coupon(merchant_id, code)
+        previous = client.previous() if client is not None else None
+        if client is not None and previous is not None:
+            return replay(client, CouponView, previous)
+        _ensure_usable(coupon, request.quantity, now)
+        used = coupon.used(now, request.transaction_id, request.store_id, request.quantity)
+        view = coupon_view(used, now)
+        tx = Transaction()
+        if client is not None:
+            operations.stage_create(tx, client.record(view, now, member_id=coupon.member_id))
+        members.stage_coupon_change(tx, coupon, used)
+        try:
+            tx.commit()
+        except AlreadyExists:
+            continue  # the same use, applied meanwhile by a retry: answer it
+        except (Stale, Contended):
+            continue  # another till used it meanwhile: look again
+        return view, False
+    raise Busy("the coupon is busy; retry")
+
+
+def _ensure_usable(coupon: Coupon, items: int, now: datetime) -> None:
+    status = coupon.status_on(now.date())
+    if status is CouponStatus.REVOKED:
+        raise RuleViolation("this coupon was taken back: its purchase was refunded", code="coupon_revoked")
+    if status is CouponStatus.EXPIRED:
         raise RuleViolation(
             "this coupon has expired", code="coupon_expired", details={"expires_on": coupon.expires_on.isoformat()}
         )
-    used = coupon.used(now, transaction_id, store_id)
-    tx = Transaction()
-    members.stage_coupon_change(tx, coupon, used)
-    try:
-        tx.commit()
-    except Stale as exc:
-        current = get_coupon(merchant_id, code)
-        if current.status is CouponStatus.USED and transaction_id and current.used_transaction_id == transaction_id:
-            return coupon_view(current, now)
-        raise Conflict("this coupon was already used", code="coupon_used") from exc
-    return coupon_view(used, now)
+    if coupon.uses_left < items:
+        raise Conflict(
+            "this coupon was already used" if not coupon.uses_left else f"this coupon has {coupon.uses_left} left",
+            code="coupon_used",
+            details={"uses_left": coupon.uses_left, "used_at": isoformat(coupon.used_at) if coupon.used_at else None},
+        )
 
 
 def member_coupons(merchant_id: str, member_id: str, now: datetime) -> list[CouponView]:
