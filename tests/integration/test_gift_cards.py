@@ -251,3 +251,145 @@ def test_invalid_orders_say_what_is_wrong(gift_api: GatewayClient) -> None:
         reply = place(gift_api, f"GC-bad-{hint}", **changes)
         assert reply.status == 400, (changes, reply.body)
         assert hint in json.dumps(reply.body, ensure_ascii=False), reply.body
+
+
+def test_an_accepted_webhook_that_beats_the_worker_loses_nothing(
+    gift_api: GatewayClient, merchant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SevenDar answers the create and sends its "accepted" webhook; the webhook commits before the
+    worker records the submission. Neither may be lost: the order is submitted, keeps SevenDar's
+    id, and the worker's message is not dead-lettered."""
+    import functions.gift_cards.app as gift_cards_app
+
+    place(gift_api, "GC-race")
+    real = gift_cards_app.sevendar()
+
+    class WebhookFirst:
+        def create_order(self, order: Any, idempotency_key: str) -> Any:
+            placed = real.create_order(order, idempotency_key)
+            assert webhook(gift_api, standin_order(placed.id), "accepted").status == 200
+            return placed
+
+    monkeypatch.setattr(gift_cards_app, "sevendar", WebhookFirst)
+    assert submit(merchant, "GC-race") == {"batchItemFailures": []}
+    order = gift_api.get("/v1/gift-cards/orders/{order_id}", path_params={"order_id": "GC-race"}).body
+    assert [h["status"] for h in order["history"]] == ["created", "submitted"]
+    from loyalty.data import gift_cards as table
+
+    stored = table.get_order(merchant["merchant_id"], "GC-race")
+    assert stored is not None and stored.sevendar_order_id == standin_order()["id"]
+
+
+def test_a_failure_and_its_points_refund_are_one_write(
+    gift_api: GatewayClient,
+    accrue_api: GatewayClient,
+    members_api: GatewayClient,
+    merchant: dict[str, Any],
+    member: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loyalty.data import changes
+    from loyalty.data.transaction import Stale
+
+    earn(accrue_api, member, 700)
+    payment = {"method": "points", "member_id": member["member_id"]}
+    assert place(gift_api, "GC-atomic", quantity=1, nominal_kopecks=50_000, payment=payment).status == 201
+    submit(merchant, "GC-atomic")
+    stage = changes.stage
+
+    def refund_fails(*args: Any, **kwargs: Any) -> None:
+        raise Stale("member")  # the member write cannot be done, every time
+
+    monkeypatch.setattr(changes, "stage", refund_fails)
+    failed = webhook(gift_api, standin_order(), "failed", event_id="evt-fail")
+    assert failed.status == 503  # SevenDar retries the webhook
+    order = gift_api.get("/v1/gift-cards/orders/{order_id}", path_params={"order_id": "GC-atomic"}).body
+    assert order["status"] == "submitted"  # not recorded as failed with the points gone
+
+    monkeypatch.setattr(changes, "stage", stage)
+    assert webhook(gift_api, standin_order(), "failed", event_id="evt-fail").status == 200
+    assert webhook(gift_api, standin_order(), "failed", event_id="evt-fail").body["duplicate"] is True
+    balance = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]}).body
+    assert balance["balance"] == 700  # refunded, once
+
+
+def test_documented_order_sizes_work_and_larger_ones_are_refused_clearly(
+    gift_api: GatewayClient,
+    accrue_api: GatewayClient,
+    members_api: GatewayClient,
+    merchant: dict[str, Any],
+    member: dict[str, Any],
+) -> None:
+    hundred = place(gift_api, "GC-100", quantity=100, nominal_kopecks=50_000)
+    assert hundred.status == 201, hundred.body
+    submit(merchant, "GC-100")
+    assert webhook(gift_api, standin_order(), "delivered").status == 200
+    codes = standin_order()["printed_codes"]
+    assert len(codes) == 100
+    assert gift_api.get("/v1/gift-cards/{code}", path_params={"code": codes[-1]}).body["status"] == "active"
+
+    earn(accrue_api, member, 50_000)
+    by_points = place(
+        gift_api,
+        "GC-100-pts",
+        quantity=100,
+        nominal_kopecks=50_000,
+        payment={"method": "points", "member_id": member["member_id"]},
+    )
+    assert by_points.status == 201, by_points.body
+    assert by_points.body["points_paid"] == 50_000
+
+    plastic = {"kind": "loyalty_card", "design_id": "lc_classic", "nominal_kopecks": None}
+    thousand = place(gift_api, "LC-1000", quantity=1_000, **plastic)
+    assert thousand.status == 201, thousand.body
+    assert len(thousand.body["card_numbers"]) == 1_000
+    too_many = place(gift_api, "LC-1001", quantity=1_001, **plastic)
+    assert too_many.status == 400
+    assert "1000" in json.dumps(too_many.body)
+
+
+def test_plastic_card_numbers_are_reserved_for_their_order(
+    gift_api: GatewayClient, members_api: GatewayClient, merchant: dict[str, Any]
+) -> None:
+    from loyalty.data import members as members_table
+
+    ordered = place(gift_api, "LC-5", quantity=5, kind="loyalty_card", design_id="lc_classic", nominal_kopecks=None)
+    number = ordered.body["card_numbers"][0]
+    submit(merchant, "LC-5")
+    assert members_table.find_by_card(merchant["merchant_id"], number) is None  # reserved, nobody's yet
+    joined = members_api.post("/v1/members", body={"phone": "+79161234400", "card_number": number})
+    assert joined.status == 201, joined.body  # the shop hands the plastic card out at the till
+    second = members_api.post("/v1/members", body={"phone": "+79161234401", "card_number": number})
+    assert (second.status, second.body["error"]["code"]) == (409, "card_in_use")
+
+
+def test_an_unknown_design_or_a_nominal_outside_the_catalog_is_a_400_at_order_time(gift_api: GatewayClient) -> None:
+    unknown = place(gift_api, "GC-nodesign", design_id="gc_no_such_design")
+    assert (unknown.status, unknown.body["error"]["details"]["field"]) == (400, "design_id")
+    catalog = gift_api.get("/v1/gift-cards/designs", query={"kind": "gift_card"}).body["designs"]
+    birch = next(d for d in catalog if d["id"] == "gc_birch_grove")
+    below = place(gift_api, "GC-low", nominal_kopecks=birch["min_nominal_kopecks"] - 100)
+    assert (below.status, below.body["error"]["details"]["field"]) == (400, "nominal_kopecks")
+    at_minimum = place(gift_api, "GC-min", nominal_kopecks=birch["min_nominal_kopecks"])
+    assert at_minimum.status == 201  # the catalog's minimum, not a fixed 500 roubles
+
+
+def test_each_receipt_shows_the_balance_its_spend_left_under_concurrency(
+    gift_api: GatewayClient, merchant: dict[str, Any]
+) -> None:
+    place(gift_api, "GC-receipts", quantity=1, nominal_kopecks=100_000)
+    submit(merchant, "GC-receipts")
+    webhook(gift_api, standin_order(), "delivered")
+    code = standin_order()["printed_codes"][0]
+
+    def spend(n: int) -> Any:
+        return gift_api.post(
+            "/v1/gift-cards/{code}/redeem",
+            path_params={"code": code},
+            body={"redemption_id": f"rcpt-{n}", "amount_kopecks": 10_000},
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(spend, range(8)))
+    assert {reply.status for reply in replies} == {200}
+    assert sorted(reply.body["balance_kopecks"] for reply in replies) == [20_000 + 10_000 * n for n in range(8)]

@@ -334,3 +334,53 @@ def test_every_merchant_route_refuses_another_merchants_key_without_leaking(
         fake = client.call(method, path, path_params=fake_params, body=body)
         assert real.status in (404, 422), (path, real.body)
         assert (real.status, real.body["error"]["code"]) == (fake.status, fake.body["error"]["code"]), path
+
+
+def test_concurrent_guesses_compare_at_most_five_tries_of_a_code(
+    merchant: dict[str, Any], members_api: GatewayClient
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from functions.auth import app as auth_app
+
+    phone = new_phone()
+    members_api.post("/v1/members", body={"phone": phone})
+    original = auth_app.publish
+    auth_app.publish = lambda bus, events: len(list(events))  # type: ignore[assignment]
+    try:
+        assert (
+            auth_client().post("/v1/auth/code", body={"merchant_id": merchant["merchant_id"], "phone": phone}).status
+            == 202
+        )
+    finally:
+        auth_app.publish = original
+
+    def guess(n: int) -> Any:
+        body = {"merchant_id": merchant["merchant_id"], "phone": phone, "code": f"{n:06d}"}
+        return auth_client().post("/v1/auth/token", body=body)
+
+    with ThreadPoolExecutor(max_workers=13) as pool:
+        replies = list(pool.map(guess, range(13)))
+    compared = [r for r in replies if r.status in (200, 401)]
+    refused = [r for r in replies if r.status == 429]
+    assert len(compared) <= 5 and len(refused) >= 8
+    assert {r.body["error"]["code"] for r in refused} <= {"too_many_attempts", "rate_limited"}
+    assert all("Retry-After" in r.headers for r in refused)
+
+    from loyalty.data import operations
+    from loyalty.runtime import current
+
+    phone_hash = current().cipher().lookup_hash("phone", phone)
+    stored = operations.sign_in_code(merchant["merchant_id"], phone_hash)
+    assert stored is not None and stored.attempts == 5  # never more, however many came at once
+
+
+def test_a_wrong_refresh_secret_does_not_end_someone_elses_session(
+    signed_in: tuple[dict[str, Any], dict[str, Any], str],
+) -> None:
+    _, tokens, _ = signed_in
+    session_id = tokens["refresh_token"].split(".", 1)[0]  # readable in the access token too
+    attack = auth_client().post("/v1/auth/refresh", body={"refresh_token": f"{session_id}.guessed"})
+    assert attack.status == 401
+    assert me_client(tokens["access_token"]).get("/v1/me").status == 200
+    assert auth_client().post("/v1/auth/refresh", body={"refresh_token": tokens["refresh_token"]}).status == 200

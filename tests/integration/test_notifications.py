@@ -295,3 +295,31 @@ def test_email_goes_out_through_ses_from_the_verified_sender(
     [message] = [m for m in sent if "olga@example.ru" in m.destinations.get("ToAddresses", [])]
     assert message.source == "noreply@loyalty.example"
     assert "Анна" in message.body and message.subject
+
+
+def test_cashback_messages_speak_roubles_not_points(
+    program_api: GatewayClient, members_api: GatewayClient, accrue_api: GatewayClient
+) -> None:
+    configure(program_api, mode="cashback", cashback_percent=5)
+    member = enroll(members_api)
+    purchase(accrue_api, member, "CB-1", 123_440)  # 5 % of 1 234,40 roubles = 61,72 roubles
+    event = next(e for e in ledger_events(member["member_id"]) if e.type == "points_earned")
+    notify(event)
+    assert sms_sent(phone_of(member)) == [(phone_of(member), "Coffee: +61,72 ₽. Баланс 61,72 ₽")]
+
+
+def test_a_gift_card_order_status_reads_in_russian(
+    members_api: GatewayClient, merchant: dict[str, Any], notify_api: GatewayClient
+) -> None:
+    member = enroll(members_api)
+    event = DomainEvent(
+        event_id="gift-card:status-test",
+        type="gift_card_status",
+        merchant_id=merchant["merchant_id"],
+        member_id=member["member_id"],
+        occurred_at=daytime(),
+        data={"status": "in_production", "order_id": "GC-7"},
+    )
+    notify(event)
+    [(_, text)] = sms_sent(phone_of(member))
+    assert text == "Coffee: заказ карты GC-7 — изготавливается"
