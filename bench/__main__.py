@@ -72,8 +72,12 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     counter = iter(range(10**9))
 
     def purchase(by_card: bool = False, at: Any = now) -> None:
-        ref = {"card_number": member.card_number} if by_card else {"member_id": member.member_id}
-        request = PurchaseRequest(transaction_id=f"t-{next(counter)}", amount_kopecks=100_000, **ref)
+        request = PurchaseRequest(
+            transaction_id=f"t-{next(counter)}",
+            amount_kopecks=100_000,
+            card_number=member.card_number if by_card else None,
+            member_id=None if by_card else member.member_id,
+        )
         accrual.accrue(merchant.merchant_id, request, at, cipher)
 
     with metering() as meter:

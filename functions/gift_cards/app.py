@@ -183,7 +183,7 @@ def submit_order(record: SQSRecord) -> None:
     try:
         message = json.loads(record.body)
         merchant_id, order_id = str(message["merchant_id"]), str(message["order_id"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidRequest("not a gift-card order message") from exc
     status = gift_cards.submit(
         merchant_id,

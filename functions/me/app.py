@@ -10,12 +10,13 @@ from loyalty.api.notifications import DeviceRemovedView, DeviceView, PushTokenRe
 from loyalty.api.redemptions import ClaimRequest, CouponList, CouponView, RewardList
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
-from loyalty.errors import Unauthenticated
+from loyalty.errors import NotFound, Unauthenticated
 from loyalty.http.app import create_app
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
 from loyalty.http.member_auth import member_token
 from loyalty.services import auth, history, me, messaging, rewards
 from loyalty.services.members import get_active
+from pydantic import ValidationError
 
 
 class MeConfig(CoreConfig):
@@ -124,14 +125,17 @@ def get_my_rewards() -> object:
     request=MeClaim,
     response=CouponView,
     status=201,
-    errors=(409, 422),
+    errors=(404, 409, 422),
     idempotent=True,
     summary="Spend points on a reward and get a coupon with a promo code, once per claim_id",
 )
 def post_my_claim(reward_id: str) -> object:
     merchant_id, member_id = who()
     body = bp.parse(MeClaim)
-    claim = ClaimRequest(claim_id=body.claim_id, member_id=member_id, reward_id=reward_id)
+    try:
+        claim = ClaimRequest(claim_id=body.claim_id, member_id=member_id, reward_id=reward_id)
+    except ValidationError as exc:  # an id no reward can have
+        raise NotFound("reward not found", code="reward_not_found") from exc
     coupon, replayed = rewards.claim(merchant_id, claim, utcnow(), runtime.current().cipher())
     return idempotent_reply(201, coupon, replayed)
 

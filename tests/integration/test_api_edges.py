@@ -58,3 +58,40 @@ def test_member_search_takes_a_phone_or_a_card_and_nothing_else(members_api: Gat
     assert members_api.get("/v1/members", query={"card": "1" * 33}).status == 400
     assert members_api.get("/v1/members", query={"card": "12345678", "limit": "5"}).status == 400
     assert members_api.get("/v1/members", query={"card": "12345678"}).body == {"members": []}
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(members_api: GatewayClient, merchant: dict[str, Any]) -> None:
+    from functions.auth.app import app
+
+    nested = "[" * 20_000 + "]" * 20_000  # 40 KB
+    for client, route in ((members_api, "/v1/members"), (GatewayClient(app), "/v1/auth/code")):
+        reply = client.post(route, body=nested)
+        assert (reply.status, reply.body["error"]["code"]) == (400, "invalid_json"), route
+
+
+def test_json_types_are_taken_as_they_are(
+    accrue_api: GatewayClient, program_api: GatewayClient, member: dict[str, Any]
+) -> None:
+    boolean = accrue_api.post(
+        "/v1/purchases", body={"transaction_id": "t-bool", "member_id": member["member_id"], "amount_kopecks": True}
+    )
+    assert boolean.status == 400 and boolean.body["error"]["details"][0]["field"] == "amount_kopecks"
+    program = program_api.get("/v1/program").body["program"]
+    for change in ({"expiry_warning_days": False}, {"cashback_percent": "0"}):
+        reply = program_api.put("/v1/program", body={"program": {**program, **change}})
+        assert reply.status == 400, (change, reply.body)
+        assert next(iter(change)) in reply.body["error"]["details"][0]["field"]
+
+
+def test_a_body_over_the_limit_is_a_413(members_api: GatewayClient) -> None:
+    reply = members_api.post("/v1/members", body={"phone": "+79161234567", "name": "x" * 300_000})
+    assert (reply.status, reply.body["error"]["code"]) == (413, "payload_too_large")
+
+
+def test_an_unknown_time_zone_is_refused_where_it_enters(
+    members_api: GatewayClient, program_api: GatewayClient
+) -> None:
+    enrolled = members_api.post("/v1/members", body={"phone": "+79161234588", "timezone": "Mars/Olympus_Mons"})
+    assert enrolled.status == 400 and enrolled.body["error"]["details"][0]["field"] == "timezone"
+    program = program_api.get("/v1/program").body["program"]
+    assert program_api.put("/v1/program", body={"program": {**program, "timezone": "Mars/Olympus_Mons"}}).status == 400

@@ -384,3 +384,15 @@ def test_a_wrong_refresh_secret_does_not_end_someone_elses_session(
     assert attack.status == 401
     assert me_client(tokens["access_token"]).get("/v1/me").status == 200
     assert auth_client().post("/v1/auth/refresh", body={"refresh_token": tokens["refresh_token"]}).status == 200
+
+
+def test_claiming_a_reward_id_no_reward_can_have_is_a_404(
+    signed_in: tuple[dict[str, Any], dict[str, Any], str],
+) -> None:
+    _, tokens, _ = signed_in
+    me = me_client(tokens["access_token"])
+    for reward_id in ("no such reward!", "-dash-first", "é" * 70):
+        reply = me.post(
+            "/v1/me/rewards/{reward_id}/claim", path_params={"reward_id": reward_id}, body={"claim_id": "c1"}
+        )
+        assert (reply.status, reply.body["error"]["code"]) == (404, "reward_not_found"), reward_id

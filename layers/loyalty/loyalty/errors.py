@@ -23,6 +23,12 @@ class InvalidRequest(LoyaltyError):
     code = "validation_error"
 
 
+class PayloadTooLarge(InvalidRequest):
+    """The body is larger than the route takes."""
+
+    code = "payload_too_large"
+
+
 class Unauthenticated(LoyaltyError):
     """No credentials, or credentials that are not valid."""
 

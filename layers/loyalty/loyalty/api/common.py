@@ -12,7 +12,15 @@ Points = Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
 class Request(BaseModel):
-    """Request bodies reject unknown fields: a typo is an error, not a silent default."""
+    """Request bodies reject unknown fields (a typo is an error, not a silent default) and take
+    JSON types as they are: ``true`` is not 1, ``"0"`` is not a number."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+class Query(BaseModel):
+    """Query parameters arrive as strings: they are converted (``?limit=5``), but unknown ones are
+    still refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

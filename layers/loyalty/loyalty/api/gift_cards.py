@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from loyalty.api.common import ClientId, Kopecks, Reply, Request
+from loyalty.api.common import ClientId, Kopecks, Query, Reply, Request
 from loyalty.domain.gift_cards import MAX_GIFT_CARDS_PER_ORDER, MAX_LOYALTY_CARDS_PER_ORDER
 
 
@@ -21,7 +21,7 @@ class DesignView(Reply):
     max_nominal_kopecks: int | None = None
 
 
-class DesignQuery(Request):
+class DesignQuery(Query):
     kind: Literal["gift_card", "loyalty_card"] | None = None
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from loyalty.api.common import Page, Reply, Request
+from loyalty.api.common import Page, Query, Reply
 
 
-class HistoryQuery(Request):
+class HistoryQuery(Query):
     limit: int = Field(default=25, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=200)
 

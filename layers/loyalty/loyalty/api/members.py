@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from loyalty.api.common import Reply, Request
+from loyalty.api.common import Query, Reply, Request
 from loyalty.domain.program import TimeZoneName
 
 Language = Literal["ru", "en"]
@@ -33,7 +33,7 @@ class EnrollRequest(Request):
     )
 
 
-class MemberSearch(Request):
+class MemberSearch(Query):
     """Search by exactly one of these; the route checks it."""
 
     phone: str | None = Field(default=None, max_length=32, examples=["+79161234567"])

@@ -6,10 +6,10 @@ from datetime import date
 
 from pydantic import Field
 
-from loyalty.api.common import Reply, Request
+from loyalty.api.common import Query, Reply
 
 
-class ReportQuery(Request):
+class ReportQuery(Query):
     start: date | None = Field(default=None, alias="from", description="first day of the series (default: 30 days ago)")
     end: date | None = Field(default=None, alias="to", description="last day of the series (default: today)")
 

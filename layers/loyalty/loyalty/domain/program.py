@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 
 def _known_zone(name: str) -> str:
@@ -25,10 +25,26 @@ def _known_zone(name: str) -> str:
 
 TimeZoneName = Annotated[str, Field(max_length=64, examples=["Europe/Moscow"]), AfterValidator(_known_zone)]
 Category = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
-# Decimals are exact in the domain and plain JSON numbers on the wire.
+# Decimals are exact in the domain and plain JSON numbers on the wire (a string is not a number).
 AsNumber = PlainSerializer(float, return_type=float, when_used="json")
-Multiplier = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3), AsNumber]
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2), AsNumber]
+
+
+def _a_number(value: object) -> object:
+    if isinstance(value, str | bool):
+        raise ValueError("must be a number, not a string or a boolean")
+    return value
+
+
+def _a_decimal(value: object) -> object:
+    number = _a_number(value)
+    return Decimal(str(number)) if isinstance(number, int | float) else number
+
+
+JsonNumber = BeforeValidator(_a_number)
+Multiplier = Annotated[
+    Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3), BeforeValidator(_a_decimal), AsNumber
+]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2), BeforeValidator(_a_decimal), AsNumber]
 
 
 class Mode(StrEnum):
@@ -44,7 +60,10 @@ class Rounding(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Settings refuse unknown fields and take JSON types as they are (``false`` is not 0). What
+    was stored is read back with ``strict=False`` (its dates are strings there)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class EarnRate(_Strict):
@@ -175,7 +194,7 @@ class Program(_Strict):
     tiers: Tiers | None = None
     bonuses: Bonuses = Bonuses()
     stamp_cards: list[StampCard] = Field(default_factory=list, max_length=20)
-    expiry_warning_days: Literal[0, 3, 7, 14, 30] = Field(
+    expiry_warning_days: Annotated[Literal[0, 3, 7, 14, 30], JsonNumber] = Field(
         default=7, description="warn members this many days before points expire; 0: no warnings"
     )
 

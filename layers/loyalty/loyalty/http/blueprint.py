@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from chalice.app import Blueprint, ChaliceViewError, Response
 from pydantic import BaseModel, ValidationError
 
-from loyalty.errors import InvalidRequest, LoyaltyError, NotFound, Unauthenticated
+from loyalty.errors import InvalidRequest, LoyaltyError, NotFound, PayloadTooLarge, Unauthenticated
 from loyalty.http.docs import RouteDoc, document
 from loyalty.http.errors import CHALICE_CODES, error_body, error_response
 from loyalty.platform.observability import logger
@@ -143,16 +142,16 @@ class ApiBlueprint(ReusableBlueprint):
         return str(merchant_id)
 
     def parse(self, model: type[ModelT]) -> ModelT:
+        """The body as ``model``: JSON types taken as they are (strict), at most MAX_BODY_BYTES
+        (413 beyond), JSON that is not (too deep, say) a 400 ``invalid_json``."""
         raw = self.current_request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:
-            raise InvalidRequest(f"request body is larger than {MAX_BODY_BYTES} bytes", code="payload_too_large")
+            raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
         try:
-            payload = json.loads(raw or b"{}")
-        except ValueError as exc:
-            raise InvalidRequest("request body is not valid JSON", code="invalid_json") from exc
-        try:
-            return model.model_validate(payload)
+            return model.model_validate_json(raw or b"{}")
         except ValidationError as exc:
+            if any(error["type"] == "json_invalid" for error in exc.errors()):
+                raise InvalidRequest("request body is not valid JSON", code="invalid_json") from exc
             raise InvalidRequest("request body is invalid", details=validation_details(exc)) from exc
 
     def query(self, name: str) -> str | None:

@@ -10,6 +10,7 @@ from loyalty import errors
 
 STATUS_BY_ERROR: tuple[tuple[type[errors.LoyaltyError], int], ...] = (
     (errors.InsufficientPoints, 409),
+    (errors.PayloadTooLarge, 413),
     (errors.InvalidRequest, 400),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),

@@ -29,7 +29,7 @@ class NotificationSettings(BaseModel):
     """Each event goes out once, over the first channel in its list that the member can receive
     and has consented to (a push where there is an app, else an SMS, say)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # stored settings are read with strict=False
 
     channels: dict[NotificationKind, Annotated[list[Channel], Field(max_length=3)]] = Field(
         default_factory=lambda: dict(_CHANNELS_BY_KIND),

@@ -128,5 +128,8 @@ class QueueConsumer:
 
 def eventbridge_detail(record: SQSRecord) -> Any:
     """The ``detail`` of an EventBridge event delivered to SQS by a rule."""
-    envelope = json.loads(record.body)
+    try:
+        envelope = json.loads(record.body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest("the message is not JSON") from exc
     return envelope.get("detail", envelope) if isinstance(envelope, dict) else envelope

@@ -89,7 +89,7 @@ def run_page(message: PageMessage, now: datetime, notify_queue_url: str, campaig
     campaign = notifications.get_campaign(message.merchant_id, message.campaign_id)
     if campaign is None:
         raise NotFound("campaign not found", code="campaign_not_found")
-    request = CampaignRequest.model_validate(campaign.request)
+    request = CampaignRequest.model_validate(campaign.request, strict=False)
     page, next_cursor = members.page(message.merchant_id, limit=PAGE_SIZE, cursor=message.cursor)
     chosen = [member for member in page if in_segment(member, request.segment, now.date())]
     events = [

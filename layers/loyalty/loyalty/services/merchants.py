@@ -81,7 +81,7 @@ class ProgramCache:
         if cached is not None and cached[0] > now:
             return cached[1]
         merchant = merchants.get(merchant_id)
-        value = VersionedProgram(merchant.program_version, Program.model_validate(merchant.program))
+        value = VersionedProgram(merchant.program_version, Program.model_validate(merchant.program, strict=False))
         with self._lock:
             self._entries[merchant_id] = (now + self._ttl, value)
         return value

@@ -42,7 +42,7 @@ class Outcome:
 
 
 def settings_of(merchant_settings: Mapping[str, object] | None) -> NotificationSettings:
-    return NotificationSettings.model_validate((merchant_settings or {}).get("notifications", {}))
+    return NotificationSettings.model_validate((merchant_settings or {}).get("notifications", {}), strict=False)
 
 
 def merchant_templates(merchant_id: str) -> dict[TemplateKey, Template]:
