@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock build deploy clean
+.PHONY: run test lint typecheck unit bench lock layer build deploy clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,8 +46,13 @@ lock:
 .venv-sam/bin/sam:
 	$(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0
 
-build: .venv-sam/bin/sam
-	.venv-sam/bin/sam build
+## The shared layer as Lambda gets it (arm64, Python 3.12 bytecode) in build/layer; sam build runs
+## the same build through layers/loyalty/Makefile.
+layer: $(STAMP)
+	$(BIN)/python -m infra.layer --arch arm64 --out build/layer
+
+build: .venv-sam/bin/sam $(STAMP)
+	PYTHON="$(CURDIR)/$(BIN)/python" .venv-sam/bin/sam build
 
 deploy: build
 	.venv-sam/bin/sam deploy --guided
