@@ -30,9 +30,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmarks: DynamoDB calls and capacity units per operation, and in-process ratios.
+## Benchmarks: DynamoDB calls and capacity units per operation, and in-process ratios; then cold
+## start: the layer's size, every handler's import next to `import boto3`, the first requests.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.coldstart
 
 ## Re-resolve requirements-dev.lock from requirements-dev.in (needs the package registry).
 lock:

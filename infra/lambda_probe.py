@@ -1,30 +1,25 @@
 """A function's cold start the way Lambda's python3.12 runtime sees it, in a fresh interpreter whose
 sys.path holds nothing but the function's code and the layer (no site-packages, no project).
 
-The parent side (``probe``) runs this file as a script under Python 3.12 with ``-I -S -B``:
-isolated, no site, and no bytecode written (/opt and /var/task are read-only in Lambda). The
-script imports the handler module, timing it, then calls the handler with each given event, timing
-each call's CPU. tests/build uses it to import every handler from the built layer; bench/coldstart
-to measure import time and the first request.
-
-The script half uses the standard library only: the layer is all it may find.
+``probe`` runs infra/lambda_bootstrap.py under Python 3.12 with ``-I -S -B``: isolated, no site,
+and no bytecode written (/opt and /var/task are read-only in Lambda). That script imports the
+handler module, timing it, then calls the handler with each given event, timing each call's CPU.
+tests/build uses it to import every handler from the built layer; bench/coldstart to measure
+import time and the first requests.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 REGION_DEFAULT = "eu-central-1"
+BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def probe(
         request_path.write_text(json.dumps(request), encoding="utf-8")
         flags = ["-X", "importtime"] if importtime else []
         completed = subprocess.run(
-            [python, "-I", "-S", "-B", *flags, __file__, str(request_path)],
+            [python, "-I", "-S", "-B", *flags, str(BOOTSTRAP), str(request_path)],
             env=env,
             capture_output=True,
             text=True,
@@ -106,57 +101,3 @@ def probe(
         calls=result["calls"],
         importtime=completed.stderr if importtime else "",
     )
-
-
-class _Context:
-    """The Lambda context object's attributes that Powertools reads."""
-
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        region = os.environ.get("AWS_REGION", REGION_DEFAULT)
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "probe"
-        self._deadline = time.monotonic() + 10
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._deadline - time.monotonic()) * 1000), 0)
-
-
-def _run(request_path: str) -> None:
-    request = json.loads(Path(request_path).read_text(encoding="utf-8"))
-    sys.path[0:0] = request["paths"]
-    started, started_cpu = time.perf_counter(), time.process_time()
-    module = importlib.import_module(request["module"])
-    result: dict[str, Any] = {
-        "import_seconds": time.perf_counter() - started,
-        "import_cpu_seconds": time.process_time() - started_cpu,
-        "modules": len(sys.modules),
-        "calls": [],
-    }
-    if request["handler"]:
-        handler = getattr(module, request["handler"])
-        if not callable(handler):
-            raise SystemExit(f"{request['module']}.{request['handler']} is not callable")
-        for event in request["events"]:
-            # The runtime sets the trace header of each invocation before calling the handler.
-            os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=1"
-            context = _Context(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "probe"))
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = handler(event, context)
-            result["calls"].append(
-                {
-                    "seconds": time.perf_counter() - started,
-                    "cpu_seconds": time.process_time() - started_cpu,
-                    "status": response.get("statusCode") if isinstance(response, dict) else None,
-                    "body": response.get("body") if isinstance(response, dict) else None,
-                }
-            )
-    Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    _run(sys.argv[1])
