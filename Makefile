@@ -60,4 +60,4 @@ deploy: build
 	.venv-sam/bin/sam deploy --guided
 
 clean:
-	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam .aws-sam build .pytest_cache .mypy_cache .ruff_cache
