@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock build deploy clean
+.PHONY: run test lint typecheck unit bench lock layer build deploy clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmarks: DynamoDB calls and capacity units per operation, and in-process ratios.
+## Benchmarks: DynamoDB calls and capacity units per operation, and in-process ratios; then cold
+## start: the layer's size, every handler's import next to `import boto3`, the first requests.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.coldstart
 
 ## Re-resolve requirements-dev.lock from requirements-dev.in (needs the package registry).
 lock:
@@ -46,11 +48,16 @@ lock:
 .venv-sam/bin/sam:
 	$(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0
 
-build: .venv-sam/bin/sam
-	.venv-sam/bin/sam build
+## The shared layer as Lambda gets it (arm64, Python 3.12 bytecode) in build/layer; sam build runs
+## the same build through layers/loyalty/Makefile.
+layer: $(STAMP)
+	$(BIN)/python -m infra.layer --arch arm64 --out build/layer
+
+build: .venv-sam/bin/sam $(STAMP)
+	PYTHON="$(CURDIR)/$(BIN)/python" .venv-sam/bin/sam build
 
 deploy: build
 	.venv-sam/bin/sam deploy --guided
 
 clean:
-	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam .aws-sam build .pytest_cache .mypy_cache .ruff_cache
