@@ -36,7 +36,7 @@ def get_program() -> object:
     summary="Replace the program; purchases from now on use the new version",
     request=UpdateProgramRequest,
     response=ProgramView,
-    errors=(409,),
+    errors=(409, 422),
 )
 def put_program() -> object:
     request = bp.parse(UpdateProgramRequest)

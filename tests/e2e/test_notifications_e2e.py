@@ -4,6 +4,7 @@ none twice, and one held back by quiet hours until the member's morning (travell
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -111,3 +112,24 @@ def test_an_evening_purchase_is_announced_at_the_end_of_quiet_hours(local: Runni
     assert shop.call("POST", f"/_local/jobs/notify-deferred?now={morning_utc}")["result"] == {"sent": 2}
     [message] = inbox(local, "+79161230003")
     assert message["text"] == "Салон: +20 баллов. Баланс 20 баллов"
+
+
+def test_members_are_warned_before_their_points_expire(local: RunningStack) -> None:
+    from loyalty.clock import add_months, end_of_month
+
+    shop = Shop(local, "Чайная")
+    program = shop.call("GET", "/v1/program")["program"]
+    shop.call("PUT", "/v1/program", {"program": {**program, "expiry_months": 1, "expiry_warning_days": 7}})
+    member = shop.call("POST", "/v1/members", {"phone": "+79161230009", "timezone": zone_where_it_is(12)})
+    shop.call(
+        "POST", "/v1/purchases", {"transaction_id": "w-1", "member_id": member["member_id"], "amount_kopecks": 250_000}
+    )
+    expires_on = end_of_month(add_months(datetime.now(UTC).date(), 1))
+    warn_day = expires_on - timedelta(days=7)
+    result = shop.job("expire", f"{warn_day.isoformat()}T09:00:00Z")["result"]
+    assert result["warned"] == 1
+    [warning] = wait_for(lambda: inbox(local, "+79161230009", kind="points_expiring"), timeout=30)
+    assert warning["text"] == f"Чайная: {expires_on:%d.%m.%Y} сгорит 25 баллов. Успейте потратить"
+    assert shop.job("expire", f"{warn_day.isoformat()}T10:00:00Z")["result"]["warned"] == 1  # the job ran again
+    time.sleep(3)  # what the second run published has been through the bus and the worker by now
+    assert len(inbox(local, "+79161230009", kind="points_expiring")) == 1  # the member is warned once

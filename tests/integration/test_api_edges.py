@@ -95,3 +95,15 @@ def test_an_unknown_time_zone_is_refused_where_it_enters(
     assert enrolled.status == 400 and enrolled.body["error"]["details"][0]["field"] == "timezone"
     program = program_api.get("/v1/program").body["program"]
     assert program_api.put("/v1/program", body={"program": {**program, "timezone": "Mars/Olympus_Mons"}}).status == 400
+
+
+def test_a_method_the_route_does_not_take_is_a_405_that_says_which_it_takes() -> None:
+    from chalice.config import Config
+
+    from functions.program.app import app
+    from infra.local import gateway
+
+    local = gateway.LoyaltyGateway(app, Config.create(chalice_stage="local", app_name="program", lambda_timeout=30))
+    answer = local.handle_request("DELETE", "/v1/program", {"x-api-key": "any"}, b"")
+    assert answer["statusCode"] == 405
+    assert answer["headers"]["Allow"] == "GET, PUT"

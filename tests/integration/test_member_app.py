@@ -396,3 +396,20 @@ def test_claiming_a_reward_id_no_reward_can_have_is_a_404(
             "/v1/me/rewards/{reward_id}/claim", path_params={"reward_id": reward_id}, body={"claim_id": "c1"}
         )
         assert (reply.status, reply.body["error"]["code"]) == (404, "reward_not_found"), reward_id
+
+
+def test_a_member_keeps_at_most_five_devices_the_newest(signed_in: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    from loyalty.data import members
+
+    member, tokens, _ = signed_in
+    me = me_client(tokens["access_token"])
+    ids = [
+        me.post("/v1/me/push-tokens", body={"token": f"fcm-token-{n:02d}", "platform": "fcm"}).body["device_id"]
+        for n in range(8)
+    ]
+    from loyalty.data import operations
+
+    session = operations.get_session(tokens["refresh_token"].split(".", 1)[0])
+    assert session is not None
+    kept = {device.device_id for device in members.devices(session.merchant_id, member["member_id"])}
+    assert kept == set(ids[-5:])

@@ -323,3 +323,43 @@ def test_a_gift_card_order_status_reads_in_russian(
     notify(event)
     [(_, text)] = sms_sent(phone_of(member))
     assert text == "Coffee: заказ карты GC-7 — изготавливается"
+
+
+def test_a_hold_says_reserved_and_a_cancelled_hold_says_the_points_came_back(
+    members_api: GatewayClient, accrue_api: GatewayClient, redeem_api: GatewayClient
+) -> None:
+    member = enroll(members_api)
+    purchase(accrue_api, member, "H-1", 500_000)  # 50 points
+    hold = {"redemption_id": "H-r1", "member_id": member["member_id"], "points": 20, "amount_kopecks": 100_000}
+    assert redeem_api.post("/v1/redemptions", body={**hold, "mode": "hold"}).status == 201
+    assert (
+        redeem_api.post("/v1/redemptions/{redemption_id}/cancel", path_params={"redemption_id": "H-r1"}).status == 200
+    )
+    kinds = ("points_held", "points_returned")
+    notify(*[e for e in ledger_events(member["member_id"]) if e.type in kinds])
+    texts = [text for _, text in sms_sent(phone_of(member))]
+    assert texts == [
+        "Coffee: 20 баллов в резерве для оплаты. Баланс 30 баллов",
+        "Coffee: 20 баллов вернулись на карту. Баланс 50 баллов",
+    ]
+
+
+def test_bonuses_are_announced_and_a_birthday_bonus_needs_no_marketing_consent(
+    program_api: GatewayClient, members_api: GatewayClient, bonuses_api: GatewayClient
+) -> None:
+    configure(program_api, bonuses={"review_points": 20, "birthday_points": 100})
+    member = enroll(members_api)
+    path = {"member_id": member["member_id"]}
+    review = bonuses_api.post(
+        "/v1/members/{member_id}/bonus-actions", path_params=path, body={"type": "review", "external_id": "rv-1"}
+    )
+    assert review.status == 201, review.body
+    from loyalty.services import bonuses
+
+    bonuses.grant(
+        item_merchant(member), member["member_id"], bonus="birthday", external_id="b-2026", points=100, now=daytime()
+    )
+    notify(*[e for e in ledger_events(member["member_id"]) if e.type in ("bonus_received", "birthday")])
+    texts = [text for _, text in sms_sent(phone_of(member))]
+    assert texts[0] == "Coffee: +20 баллов за отзыв. Баланс 20 баллов"
+    assert texts[1].endswith("дарит 100 баллов")  # no marketing consent given: it reports points credited

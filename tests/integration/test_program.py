@@ -101,3 +101,20 @@ def test_cashback_and_discount_card_modes(
     ).body
     assert (quote["max_points"], quote["tier_discount_percent"], quote["tier_discount_kopecks"]) == (0, 7, 700)
     assert purchase(accrue_api, member, "D-1", 100_000).body["reason"] == "discount_program"
+
+
+def test_switching_between_points_and_cashback_is_refused_while_members_hold_balances(
+    stack: Any, program_api: GatewayClient, accrue_api: GatewayClient, member: dict[str, Any]
+) -> None:
+    from tests.integration.conftest import configure, earn
+    from tests.integration.test_reports import stream_everything
+
+    configure(program_api, mode="cashback", cashback_percent=5)  # nobody holds anything yet: allowed
+    configure(program_api, mode="points")
+    earn(accrue_api, member, 10)
+    stream_everything(stack)
+    program = program_api.get("/v1/program").body["program"]
+    refused = program_api.put("/v1/program", body={"program": {**program, "mode": "cashback", "cashback_percent": 5}})
+    assert (refused.status, refused.body["error"]["code"]) == (422, "mode_change_with_balances")
+    discount = program_api.put("/v1/program", body={"program": {**program, "mode": "discount", "discount_percent": 5}})
+    assert discount.status == 200  # balances keep their unit (they wait, unspendable, until points return)

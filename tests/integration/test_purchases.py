@@ -138,3 +138,24 @@ def test_ledger_entries_are_keyed_by_member(accrue_api: GatewayClient, member: d
     pk = next(i["pk"] for i in table.scan()["Items"] if i["member_id"] == member["member_id"])
     entries = table.query(KeyConditionExpression=Key("pk").eq(pk))["Items"]
     assert [(e["kind"], int(e["points"])) for e in entries] == [("enrolled", 0), ("earn", 1), ("earn", 2)]
+
+
+def test_backdated_purchases_are_limited_to_the_programs_window_and_to_membership(
+    accrue_api: GatewayClient, program_api: GatewayClient, member: dict[str, Any]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.integration.conftest import configure
+
+    now = datetime.now(UTC)
+
+    def dated(transaction_id: str, days_ago: float) -> Any:
+        when = (now - timedelta(days=days_ago)).isoformat()
+        return purchase(accrue_api, member, transaction_id, 100_000, occurred_at=when)
+
+    assert dated("B-1", 0.5).status == 201  # the member joined just now: the purchase that made them join
+    before = dated("B-2", 3)
+    assert (before.status, before.body["error"]["code"]) == (422, "purchase_before_enrollment")
+    configure(program_api, backdate_days=2)
+    old = dated("B-3", 2.5)
+    assert (old.status, old.body["error"]["code"]) == (422, "purchase_too_old")

@@ -19,7 +19,7 @@ ALL_CONSENTS = {Channel.SMS: True, Channel.PUSH: True, Channel.EMAIL: True}
 TRANSACTIONAL: list[NotificationKind] = [
     kind for kind in NotificationKind if not is_marketing(kind) and kind is not NotificationKind.SIGN_IN_CODE
 ]
-MARKETING: list[NotificationKind] = [NotificationKind.BIRTHDAY, NotificationKind.CAMPAIGN]
+MARKETING: list[NotificationKind] = [NotificationKind.BIRTHDAY_GREETING, NotificationKind.CAMPAIGN]
 
 
 def decision(

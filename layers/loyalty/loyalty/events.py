@@ -28,34 +28,36 @@ class DomainEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-def _event_type(entry: LedgerEntry) -> str | None:
-    details, points = entry.details, entry.points
+def _event_types(entry: LedgerEntry) -> list[str]:
+    """What a committed entry means to the notification and bonus workers."""
+    details, points, kind = entry.details, entry.points, entry.kind
     simple = {
-        EntryKind.REDEEM: "points_redeemed",
         EntryKind.REWARD: "coupon_issued",
         EntryKind.COUPON: "coupon_issued",
         EntryKind.TIER: "tier_changed",
         EntryKind.ENROLLED: "welcome",
+        EntryKind.REDEEM_REVERSAL: "points_returned",
     }
-    if entry.kind in simple:
-        return simple[entry.kind]
-    if entry.kind is EntryKind.EARN:
-        return "points_earned" if points > 0 else None
-    if entry.kind is EntryKind.REFUND:
-        return "refund_applied" if points else None
-    if entry.kind is EntryKind.BONUS:
-        return _bonus_event(details.get("bonus"), details.get("role"))
-    if entry.kind is EntryKind.BONUS_REVERSAL and details.get("role") == "referred":
-        return "referral_reversed"
-    return None
+    if kind in simple:
+        return [simple[kind]]
+    if kind is EntryKind.REDEEM:
+        return ["points_held" if details.get("mode") == "hold" else "points_redeemed"]
+    if kind in (EntryKind.EARN, EntryKind.REFUND):
+        return [("points_earned" if kind is EntryKind.EARN else "refund_applied")] if points else []
+    if kind is EntryKind.BONUS:
+        return _bonus_events(details.get("bonus"), details.get("role"), points)
+    if kind is EntryKind.BONUS_REVERSAL and details.get("role") == "referred":
+        return ["referral_reversed"]
+    return []
 
 
-def _bonus_event(bonus: object, role: object) -> str | None:
+def _bonus_events(bonus: object, role: object, points: int) -> list[str]:
     if bonus == "birthday":
-        return "birthday"
+        return ["birthday" if points else "birthday_greeting"]
+    received = ["bonus_received"] if points else []
     if bonus == "referral" and role == "referred":
-        return "referral_qualified"
-    return None
+        return ["referral_qualified", *received]  # the bonus worker rewards the referrer
+    return received
 
 
 DATA_FIELDS = (
@@ -74,13 +76,16 @@ DATA_FIELDS = (
 
 def from_ledger_entry(entry: LedgerEntry) -> list[DomainEvent]:
     """The events a committed ledger entry stands for (none if nobody listens to it)."""
-    events = []
-    event_type = _event_type(entry)
-    if event_type is not None:
-        data: dict[str, Any] = {"points": abs(entry.points), "balance": entry.balance_after}
-        data.update({key: entry.details[key] for key in DATA_FIELDS if entry.details.get(key) is not None})
-        events.append(_event(entry, entry.entry_id, event_type, data))
-    return events
+    data: dict[str, Any] = {"points": abs(entry.points), "balance": entry.balance_after}
+    data.update({key: entry.details[key] for key in DATA_FIELDS if entry.details.get(key) is not None})
+    if entry.details.get("role"):
+        data["role"] = entry.details["role"]
+    types = _event_types(entry)
+    # The first event keeps the entry's id (notifications dedupe on it); more get a suffix.
+    return [
+        _event(entry, entry.entry_id if n == 0 else f"{entry.entry_id}:{name}", name, data)
+        for n, name in enumerate(types)
+    ]
 
 
 def _event(entry: LedgerEntry, event_id: str, event_type: str, data: dict[str, Any]) -> DomainEvent:

@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from loyalty.api.common import Reply, Request
+from loyalty.api.common import Phone, Reply, Request
 
 
 class CodeRequest(Request):
     merchant_id: str = Field(
         min_length=5, max_length=40, pattern=r"^mch_[0-9a-z]+$", description="the merchant whose app this is"
     )
-    phone: str = Field(min_length=5, max_length=32)
+    phone: Phone
 
 
 class CodeSent(Reply):
@@ -23,7 +23,7 @@ class CodeSent(Reply):
 
 class TokenRequest(Request):
     merchant_id: str = Field(min_length=5, max_length=40, pattern=r"^mch_[0-9a-z]+$")
-    phone: str = Field(min_length=5, max_length=32)
+    phone: Phone
     code: str = Field(pattern=r"^[0-9]{6}$")
 
 

@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Kopecks = Annotated[int, Field(ge=0, le=100_000_000_00, description="money in kopecks")]
 Points = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Phone = Annotated[
+    str,
+    Field(
+        min_length=5,
+        max_length=32,
+        pattern=r"^\+?[0-9][0-9()\- ]{3,30}[0-9]$",
+        examples=["+79161234567"],
+        description="a phone number in any usual form: +7 916 123-45-67, 8 (916) 123-45-67, 89161234567",
+    ),
+]
 
 
 class Request(BaseModel):
@@ -44,7 +54,7 @@ class MemberRefFields(Request):
 
     member_id: str | None = Field(default=None, max_length=40)
     card_number: str | None = Field(default=None, pattern=r"^[0-9]{8,19}$")
-    phone: str | None = Field(default=None, max_length=32)
+    phone: Phone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from loyalty.api.common import ClientId, Kopecks, Query, Reply, Request
+from loyalty.api.common import ClientId, Kopecks, Phone, Query, Reply, Request
 from loyalty.domain.gift_cards import MAX_GIFT_CARDS_PER_ORDER, MAX_LOYALTY_CARDS_PER_ORDER
 
 
@@ -31,7 +31,7 @@ class DesignList(Reply):
 
 class RecipientIn(Request):
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    phone: str | None = Field(default=None, max_length=32, description="a Russian number")
+    phone: Phone | None = Field(default=None, description="a Russian mobile number")
     email: str | None = Field(default=None, max_length=254)
 
 

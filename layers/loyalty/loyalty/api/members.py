@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from loyalty.api.common import Query, Reply, Request
+from loyalty.api.common import Phone, Query, Reply, Request
 from loyalty.domain.program import TimeZoneName
 
 Language = Literal["ru", "en"]
 
 
 class EnrollRequest(Request):
-    phone: str = Field(min_length=5, max_length=32, examples=["+79161234567"])
+    phone: Phone
     name: str | None = Field(default=None, min_length=1, max_length=120)
     email: str | None = Field(default=None, max_length=254)
     birthday: date | None = None
@@ -36,7 +36,7 @@ class EnrollRequest(Request):
 class MemberSearch(Query):
     """Search by exactly one of these; the route checks it."""
 
-    phone: str | None = Field(default=None, max_length=32, examples=["+79161234567"])
+    phone: Phone | None = None
     card: str | None = Field(default=None, max_length=32, description="the card number, printed or virtual")
 
 

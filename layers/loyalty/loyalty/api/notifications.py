@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from loyalty.api.common import ClientId, Page, Reply, Request
+from loyalty.api.common import ClientId, Page, Phone, Reply, Request
 from loyalty.notifications.kinds import Channel, NotificationKind
 from loyalty.notifications.settings import NotificationSettings
 
@@ -74,7 +74,7 @@ class ConsentsView(Reply):
 class OptOutRequest(Request):
     """What an SMS gateway forwards when a shopper replies STOP (or an email unsubscribe link)."""
 
-    phone: str | None = Field(default=None, max_length=32)
+    phone: Phone | None = None
     member_id: str | None = Field(default=None, max_length=40)
     channel: Literal["sms", "push", "email", "marketing", "all"] = "all"
     source: str = Field(default="sms_stop", max_length=32)

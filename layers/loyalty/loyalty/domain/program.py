@@ -190,6 +190,13 @@ class Program(_Strict):
     expiry_months: int | None = Field(default=12, ge=1, le=120, description="null: never expire")
     pending_days: int = Field(default=0, ge=0, le=90, description="return window before points count")
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    backdate_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="how far back a purchase may be dated (a till that was offline syncs later); older ones "
+        "are refused, as are purchases more than a day before the member joined",
+    )
     timezone: TimeZoneName = "Europe/Moscow"
     tiers: Tiers | None = None
     bonuses: Bonuses = Bonuses()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from loyalty.domain.coupons import STAMP_REWARD_PREFIX, Coupon, CouponStatus, new_coupon
@@ -28,7 +28,7 @@ from loyalty.domain.program import Program, StampCard
 from loyalty.domain.stamps import add_stamps, stamps_in
 from loyalty.domain.tiers import TierChange, TierState, entitled_tier
 from loyalty.domain.wallet import LotKey, lot_for
-from loyalty.errors import NotFound
+from loyalty.errors import NotFound, RuleViolation
 
 
 # ---- what a purchase remembers ---------------------------------------------------------------
@@ -108,6 +108,7 @@ def earn(
     channel: str | None = None,
 ) -> Earned:
     _ensure_active(member)
+    check_purchase_date(member, program, purchase.occurred_at, now)
     draft = Draft(member, now)
     operation = f"purchase:{transaction_id}"
     earning = compute_earning(program, purchase, tier_benefit(member, program))
@@ -171,6 +172,27 @@ def earn(
 def _ensure_active(member: Member) -> None:
     if not member.is_active:
         raise NotFound("member not found", code="member_not_found")
+
+
+BEFORE_JOINING = timedelta(days=1)  # the purchase that made them join is usually recorded after it
+
+
+def check_purchase_date(member: Member, program: Program, occurred_at: datetime, now: datetime) -> None:
+    """A purchase earns only if it is recent (the program's ``backdate_days``) and was made as a
+    member: not long before they joined."""
+    oldest = now - timedelta(days=program.backdate_days)
+    if occurred_at < oldest:
+        raise RuleViolation(
+            f"purchases older than {program.backdate_days} days are not accepted",
+            code="purchase_too_old",
+            details={"field": "occurred_at", "oldest": oldest.isoformat()},
+        )
+    if occurred_at < member.created_at - BEFORE_JOINING:
+        raise RuleViolation(
+            "the purchase was made before the member joined",
+            code="purchase_before_enrollment",
+            details={"field": "occurred_at", "joined_at": member.created_at.isoformat()},
+        )
 
 
 def _bonus_lot(program: Program, today: date) -> LotKey:

@@ -12,13 +12,21 @@ from loyalty.http.errors import from_chalice_body
 from loyalty.platform.observability import logger, metrics, tracer
 
 
-def error_shape_middleware(event: Any, get_response: Any) -> Response:
-    response: Response = get_response(event)
-    if response.status_code >= 400:
-        normalised = from_chalice_body(response.status_code, response.body)
-        if normalised is not None:
-            return normalised
-    return response
+def error_shape_middleware(app: Chalice) -> Any:
+    """Chalice's own error answers in our shape; a 405 says which methods the route takes."""
+
+    def middleware(event: Any, get_response: Any) -> Response:
+        response: Response = get_response(event)
+        if response.status_code >= 400:
+            response = from_chalice_body(response.status_code, response.body) or response
+        if response.status_code == 405:
+            resource = (getattr(event, "context", None) or {}).get("resourcePath")
+            methods = sorted(app.routes.get(resource, {})) if resource else []
+            if methods:
+                response.headers = {**(response.headers or {}), "Allow": ", ".join(methods)}
+        return response
+
+    return middleware
 
 
 def create_app(name: str, *blueprints: Blueprint) -> Chalice:
@@ -29,5 +37,5 @@ def create_app(name: str, *blueprints: Blueprint) -> Chalice:
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
     app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
     app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
-    app.register_middleware(error_shape_middleware, "http")
+    app.register_middleware(error_shape_middleware(app), "http")
     return app

@@ -11,10 +11,14 @@ class NotificationKind(StrEnum):
     WELCOME = "welcome"
     POINTS_EARNED = "points_earned"
     POINTS_REDEEMED = "points_redeemed"
+    POINTS_HELD = "points_held"  # reserved at the till for a payment the POS confirms
+    POINTS_RETURNED = "points_returned"  # a cancelled or lapsed hold gave them back
     REFUND_APPLIED = "refund_applied"
+    BONUS_RECEIVED = "bonus_received"  # review, survey, referral
     TIER_CHANGED = "tier_changed"
     POINTS_EXPIRING = "points_expiring"
-    BIRTHDAY = "birthday"
+    BIRTHDAY = "birthday"  # with birthday points: it reports points credited
+    BIRTHDAY_GREETING = "birthday_greeting"  # a greeting without points: advertising
     COUPON_ISSUED = "coupon_issued"
     GIFT_CARD_STATUS = "gift_card_status"
     SIGN_IN_CODE = "sign_in_code"
@@ -34,10 +38,14 @@ PLACEHOLDERS: Mapping[NotificationKind, frozenset[str]] = MappingProxyType(
         NotificationKind.WELCOME: frozenset({"merchant", "name", "card_number", "bonus_points", "bonus_points_word"}),
         NotificationKind.POINTS_EARNED: _BALANCE_CHANGE,
         NotificationKind.POINTS_REDEEMED: _BALANCE_CHANGE,
+        NotificationKind.POINTS_HELD: _BALANCE_CHANGE,
+        NotificationKind.POINTS_RETURNED: _BALANCE_CHANGE,
         NotificationKind.REFUND_APPLIED: _BALANCE_CHANGE,
+        NotificationKind.BONUS_RECEIVED: _BALANCE_CHANGE | {"bonus"},
         NotificationKind.TIER_CHANGED: frozenset({"merchant", "name", "old_tier", "new_tier"}),
         NotificationKind.POINTS_EXPIRING: frozenset({"merchant", "name", "points", "points_word", "expires_on"}),
         NotificationKind.BIRTHDAY: frozenset({"merchant", "name", "bonus_points", "bonus_points_word"}),
+        NotificationKind.BIRTHDAY_GREETING: frozenset({"merchant", "name"}),
         NotificationKind.COUPON_ISSUED: frozenset({"merchant", "name", "reward", "code", "expires_on"}),
         # Gift-card orders and sign-in codes may concern someone who is not (yet) a named member.
         NotificationKind.GIFT_CARD_STATUS: frozenset({"merchant", "status", "order_id"}),
@@ -47,8 +55,9 @@ PLACEHOLDERS: Mapping[NotificationKind, frozenset[str]] = MappingProxyType(
 )
 
 # Advertising needs the member's explicit consent (Russian law on advertising, 38-FZ, art. 18);
-# everything else reports what happened to the member's own account.
-_MARKETING = frozenset({NotificationKind.BIRTHDAY, NotificationKind.CAMPAIGN})
+# everything else reports what happened to the member's own account: a birthday bonus or a bonus
+# for a review reports points credited (transactional), a greeting without points advertises.
+_MARKETING = frozenset({NotificationKind.BIRTHDAY_GREETING, NotificationKind.CAMPAIGN})
 
 
 def is_marketing(kind: NotificationKind) -> bool:

@@ -155,6 +155,33 @@ _RU: Mapping[NotificationKind, _Texts] = {
         email_body="Здравствуйте, {name}!\n\nВы потратили {points} {points_word} на покупку. "
         "Ваш баланс: {balance} {balance_word}.\n\n{merchant}",
     ),
+    _K.POINTS_HELD: _Texts(
+        sms="{merchant}: {points} {points_word} в резерве для оплаты. Баланс {balance} {balance_word}",
+        push="{merchant}: {points} {points_word} зарезервировано для оплаты. Баланс: {balance} {balance_word}",
+        email_subject="{merchant}: {points} {points_word} в резерве для оплаты",
+        email_body="Здравствуйте, {name}!\n\n{points} {points_word} зарезервировано для оплаты покупки. Если "
+        "покупка не состоится, они вернутся на вашу карту. Ваш баланс: {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.POINTS_RETURNED: _Texts(
+        sms="{merchant}: {points} {points_word} вернулись на карту. Баланс {balance} {balance_word}",
+        push="{merchant}: {points} {points_word} вернулись на карту. Баланс: {balance} {balance_word}",
+        email_subject="{merchant}: {points} {points_word} вернулись на карту",
+        email_body="Здравствуйте, {name}!\n\nОплата баллами не состоялась, и {points} {points_word} вернулись на "
+        "вашу карту. Ваш баланс: {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.BONUS_RECEIVED: _Texts(
+        sms="{merchant}: +{points} {points_word} {bonus}. Баланс {balance} {balance_word}",
+        push="{merchant}: +{points} {points_word} {bonus}. Баланс: {balance} {balance_word}",
+        email_subject="{merchant}: +{points} {points_word} {bonus}",
+        email_body="Здравствуйте, {name}!\n\nВы получили {points} {points_word} {bonus}. "
+        "Ваш баланс: {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.BIRTHDAY_GREETING: _Texts(
+        sms="{name}, с днём рождения! Ваш {merchant}",
+        push="{name}, с днём рождения! Ваш {merchant}",
+        email_subject="{merchant}: с днём рождения, {name}!",
+        email_body="Здравствуйте, {name}!\n\nПоздравляем с днём рождения! Приходите отметить.\n\n{merchant}",
+    ),
     _K.REFUND_APPLIED: _Texts(
         sms="{merchant}: возврат покупки, -{points} {points_word}. Баланс {balance} {balance_word}",
         push="{merchant}: возврат покупки, -{points} {points_word}. Баланс: {balance} {balance_word}",
@@ -233,6 +260,33 @@ _EN: Mapping[NotificationKind, _Texts] = {
         email_subject="{merchant}: you spent {points} {points_word}",
         email_body="Hello {name},\n\nYou spent {points} {points_word} on your purchase. "
         "Your balance is {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.POINTS_HELD: _Texts(
+        sms="{merchant}: {points} {points_word} on hold. Balance: {balance} {balance_word}",
+        push="{merchant}: {points} {points_word} reserved for a payment. Balance: {balance} {balance_word}",
+        email_subject="{merchant}: {points} {points_word} reserved for a payment",
+        email_body="Hello {name},\n\n{points} {points_word} are reserved for a payment. If the purchase does not "
+        "go through, they come back to your card. Your balance is {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.POINTS_RETURNED: _Texts(
+        sms="{merchant}: {points} {points_word} returned. Balance: {balance} {balance_word}",
+        push="{merchant}: {points} {points_word} returned to your card. Balance: {balance} {balance_word}",
+        email_subject="{merchant}: {points} {points_word} returned to your card",
+        email_body="Hello {name},\n\nThe payment with points did not go through, so {points} {points_word} "
+        "returned to your card. Your balance is {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.BONUS_RECEIVED: _Texts(
+        sms="{merchant}: +{points} {points_word} {bonus}. Balance: {balance} {balance_word}",
+        push="{merchant}: +{points} {points_word} {bonus}. Balance: {balance} {balance_word}",
+        email_subject="{merchant}: +{points} {points_word} {bonus}",
+        email_body="Hello {name},\n\nYou received {points} {points_word} {bonus}. "
+        "Your balance is {balance} {balance_word}.\n\n{merchant}",
+    ),
+    _K.BIRTHDAY_GREETING: _Texts(
+        sms="Happy birthday, {name}! Yours, {merchant}",
+        push="Happy birthday, {name}! Yours, {merchant}",
+        email_subject="{merchant}: happy birthday, {name}!",
+        email_body="Hello {name},\n\nHappy birthday! Come and celebrate with us.\n\n{merchant}",
     ),
     _K.REFUND_APPLIED: _Texts(
         sms="{merchant}: refund, -{points} {points_word}. Balance: {balance} {balance_word}",
@@ -341,6 +395,7 @@ _SAMPLE_TEXTS: Mapping[str, Mapping[str, str]] = {
         "order_id": "SD-104582",
         "minutes": "10",
         "text": "Вторая чашка в подарок до воскресенья",
+        "bonus": "за отзыв",
     },
     "en": {
         "merchant": "Bean Coffee",
@@ -355,6 +410,7 @@ _SAMPLE_TEXTS: Mapping[str, Mapping[str, str]] = {
         "order_id": "SD-104582",
         "minutes": "10",
         "text": "Second cup free until Sunday",
+        "bonus": "for your review",
     },
 }
 _SAMPLE_CODES = {NotificationKind.SIGN_IN_CODE: "482916"}  # a sign-in code is digits, a coupon code is not

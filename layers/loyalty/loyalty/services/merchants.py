@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from loyalty.data import merchants
 from loyalty.data.merchants import Merchant
 from loyalty.data.transaction import AlreadyExists, Stale
-from loyalty.domain.program import DEFAULT_PROGRAM, Program
-from loyalty.errors import Conflict, Unauthenticated
+from loyalty.domain.program import DEFAULT_PROGRAM, Mode, Program
+from loyalty.errors import Conflict, RuleViolation, Unauthenticated
 from loyalty.ids import new_id, new_secret
 from loyalty.pii.cipher import hash_api_key
 
@@ -101,8 +101,22 @@ programs = ProgramCache()
 def update_program(
     merchant_id: str, program: Program, now: datetime, expected_version: int | None = None
 ) -> VersionedProgram:
-    """Store a new version; purchases accrued from now on use it."""
-    current = merchants.get(merchant_id).program_version
+    """Store a new version; purchases accrued from now on use it. Switching between points and
+    cashback is refused while members hold a balance: a points balance and a cashback balance
+    (kopecks) are not the same thing, and switching would revalue every balance x100 or /100."""
+    stored = merchants.get(merchant_id)
+    current = stored.program_version
+    before = Program.model_validate(stored.program, strict=False)
+    if (
+        before.unit_value_kopecks != program.unit_value_kopecks
+        and _balances_held(merchant_id)
+        and (Mode.CASHBACK in (before.mode, program.mode))
+    ):
+        raise RuleViolation(
+            "members hold balances in the current unit; switching between points and cashback would revalue them",
+            code="mode_change_with_balances",
+            details={"field": "mode", "from": before.mode.value, "to": program.mode.value},
+        )
     if expected_version is not None and expected_version != current:
         raise Conflict(f"program is at version {current}, not {expected_version}", code="version_conflict")
     try:
@@ -111,3 +125,12 @@ def update_program(
         raise Conflict("the program was changed concurrently; read it again", code="version_conflict") from exc
     programs.invalidate(merchant_id)
     return VersionedProgram(current + 1, program)
+
+
+def _balances_held(merchant_id: str) -> bool:
+    """Whether the merchant's members hold any points, from the report counters (a few seconds
+    behind the ledger: a switch right after the very first purchase may still go through)."""
+    total, _ = merchants.read_counters(merchant_id, date.today(), date.today())
+    issued = total.get("points_issued", 0)
+    taken = sum(total.get(name, 0) for name in ("points_redeemed", "points_expired", "points_clawed_back"))
+    return issued - taken != 0

@@ -155,7 +155,23 @@ def register_device(
         member_id,
         Device(identifier, request.platform, endpoint["EndpointArn"], enabled=True, created_at=now),
     )
+    _keep_the_newest(merchant_id, member_id)
     return DeviceView(device_id=identifier, platform=request.platform, enabled=True)
+
+
+MAX_DEVICES = 5
+
+
+def _keep_the_newest(merchant_id: str, member_id: str) -> None:
+    """A member has at most MAX_DEVICES phones: a new one retires the longest-registered, so a
+    member who changes phones is never refused and one event never becomes hundreds of pushes."""
+    devices = sorted(members.devices(merchant_id, member_id), key=lambda device: device.created_at)
+    for old in devices[: max(len(devices) - MAX_DEVICES, 0)]:
+        members.delete_device(merchant_id, member_id, old.device_id)
+        try:
+            client("sns").delete_endpoint(EndpointArn=old.endpoint_arn)
+        except ClientError:
+            continue  # gone already: nothing to clean up
 
 
 def remove_device(merchant_id: str, member_id: str, token_or_id: str) -> None:

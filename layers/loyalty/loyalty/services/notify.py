@@ -78,6 +78,20 @@ ORDER_STATUS_TITLES = {
     },
 }
 AMOUNTS = ("points", "balance", "bonus_points")
+BONUS_TITLES = {  # (bonus, role) -> how "+20 баллов ..." ends
+    "ru": {
+        ("review", None): "за отзыв",
+        ("survey", None): "за участие в опросе",
+        ("referral", "referrer"): "за приглашённого друга",
+        ("referral", "referred"): "по приглашению друга",
+    },
+    "en": {
+        ("review", None): "for your review",
+        ("survey", None): "for the survey",
+        ("referral", "referrer"): "for inviting a friend",
+        ("referral", "referred"): "for joining on a friend's invitation",
+    },
+}
 
 
 def values_for(
@@ -121,9 +135,12 @@ def _renamed(data: Mapping[str, object], language: str, tier_titles: Mapping[str
     for tier in ("old_tier", "new_tier"):
         if data.get(tier) is not None:
             renamed[tier] = tier_titles.get(str(data[tier]), str(data[tier]))
+    words = "en" if language.startswith("en") else "ru"
     if "status" in data:
-        titles = ORDER_STATUS_TITLES["en" if language.startswith("en") else "ru"]
-        renamed["status"] = titles.get(str(data["status"]), str(data["status"]))
+        renamed["status"] = ORDER_STATUS_TITLES[words].get(str(data["status"]), str(data["status"]))
+    if "bonus" in data:
+        key = (str(data["bonus"]), str(data["role"]) if data.get("role") else None)
+        renamed["bonus"] = BONUS_TITLES[words].get(key, "")
     return renamed
 
 
