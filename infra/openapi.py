@@ -279,6 +279,41 @@ def operation(route: Route, doc: RouteDoc | None, schemas: Schemas) -> dict[str,
     return result
 
 
+# ---- links between operations ------------------------------------------------------------------
+def add_links(paths: dict[str, dict[str, Any]], docs: Mapping[tuple[str, str], RouteDoc], schemas: Schemas) -> None:
+    """OpenAPI links from what an answer names to the operations that take it: the id a create
+    answers with (``member_id``, ``transaction_id``, ``code``, ...) fills the path of every
+    operation under the same credentials whose path names it, within the same resource (a
+    coupon's ``code`` is not a gift card's) or anywhere for a member. Clients and stateful fuzzing
+    follow them (create a member, then read, change and refund it)."""
+    targets = [
+        (path, method, op) for path, item in paths.items() for method, op in item.items() if path_parameters(path)
+    ]
+    for (path, method), doc in docs.items():
+        if doc.response is None:
+            continue
+        source = paths[path][method.lower()]
+        names = set(schemas.resolved(doc.response, "serialization").get("properties", {}))
+        links = {
+            op["operationId"]: {
+                "operationId": op["operationId"],
+                "parameters": {name: f"$response.body#/{name}" for name in re.findall(r"{(\w+)}", target_path)},
+            }
+            for target_path, target_method, op in targets
+            if (target_path, target_method) != (path, method.lower())
+            and op["security"] == source["security"]
+            and set(re.findall(r"{(\w+)}", target_path)) <= names
+            and (_resource(target_path) == _resource(path) or re.findall(r"{(\w+)}", target_path) == ["member_id"])
+        }
+        if links:
+            source["responses"][str(doc.status)]["links"] = dict(sorted(links.items()))
+
+
+def _resource(path: str) -> str:
+    """/v1/coupons/{code}/redeem -> coupons"""
+    return path.strip("/").split("/")[1]
+
+
 # ---- the document ----------------------------------------------------------------------------------
 def build_document(
     apps: Mapping[str, Chalice], docs: Mapping[tuple[str, str], RouteDoc] = ROUTE_DOCS
@@ -289,6 +324,7 @@ def build_document(
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = operation(route, docs.get(route.key), schemas)
+    add_links(paths, {route.key: docs[route.key] for route in routes if route.key in docs}, schemas)
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
     duplicates = sorted({name for name in operation_ids if operation_ids.count(name) > 1})
     if duplicates:

@@ -32,7 +32,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-fuzz")]
 
 SEED = 20261125
 MAX_EXAMPLES = 15
-CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance")
+STATEFUL_STEPS = 10
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",  # what the document calls invalid is refused
+    "unsupported_method",  # a method a path does not take: 405 with Allow
+)
 WHOLE_PROGRAM_PATHS = r"^/v1/(program|admin/merchants)$"
 
 
@@ -100,8 +108,8 @@ def fuzz_config(api: str) -> SchemathesisConfig:
         {
             "seed": SEED,
             "base-url": api,
-            "generation": {"max-examples": MAX_EXAMPLES, "no-shrink": True, "database": "none"},
-            "phases": {"stateful": {"enabled": False}},
+            "generation": {"max-examples": MAX_EXAMPLES, "no-shrink": True, "database": "none", "mode": "all"},
+            "phases": {"stateful": {"enabled": True, "max-steps": STATEFUL_STEPS}},
             "operations": [{"include-path-regex": WHOLE_PROGRAM_PATHS, "phases": {"coverage": {"enabled": False}}}],
             "checks": {"enabled": False, **{check: {"enabled": True} for check in CHECKS}},
             "auth": {"openapi": {"MerchantKey": {"api_key": DEMO_KEY}, "AdminToken": {"bearer": ADMIN_TOKEN}}},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Kopecks = Annotated[int, Field(ge=0, le=100_000_000_00, description="money in kopecks")]
@@ -26,6 +28,16 @@ class Request(BaseModel):
     JSON types as they are: ``true`` is not 1, ``"0"`` is not a number."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+# A day in a query string: only YYYY-MM-DD (a bare number is not a date).
+QueryDate = Annotated[date, BeforeValidator(_iso_day), Field(examples=["2026-11-30"])]
 
 
 class Query(BaseModel):

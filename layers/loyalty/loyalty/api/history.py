@@ -12,7 +12,9 @@ from loyalty.api.common import Page, Query, Reply
 
 class HistoryQuery(Query):
     limit: int = Field(default=25, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` of the page before; anything else is a 400"
+    )
 
 
 class EntryView(Reply):

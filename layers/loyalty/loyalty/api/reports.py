@@ -6,12 +6,14 @@ from datetime import date
 
 from pydantic import Field
 
-from loyalty.api.common import Query, Reply
+from loyalty.api.common import Query, QueryDate, Reply
 
 
 class ReportQuery(Query):
-    start: date | None = Field(default=None, alias="from", description="first day of the series (default: 30 days ago)")
-    end: date | None = Field(default=None, alias="to", description="last day of the series (default: today)")
+    start: QueryDate | None = Field(
+        default=None, alias="from", description="first day of the series (default: 30 days ago); not after `to` (400)"
+    )
+    end: QueryDate | None = Field(default=None, alias="to", description="last day of the series (default: today)")
 
 
 class PointsSummary(Reply):

@@ -147,8 +147,10 @@ class ApiBlueprint(ReusableBlueprint):
         raw = self.current_request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+        if not raw.strip():
+            raise InvalidRequest("a JSON body is required (send {} for none of its fields)", code="invalid_json")
         try:
-            return model.model_validate_json(raw or b"{}")
+            return model.model_validate_json(raw)
         except ValidationError as exc:
             if any(error["type"] == "json_invalid" for error in exc.errors()):
                 raise InvalidRequest("request body is not valid JSON", code="invalid_json") from exc
