@@ -2,6 +2,11 @@ import { type CSSVariablesResolver, createTheme } from "@mantine/core";
 
 export const theme = createTheme({
   primaryColor: "blue",
+  // WCAG AA: white on blue.6 is 3.5:1; blue.8 is 5:1. Filled badges and buttons pick black or
+  // white text by their background's luminance.
+  primaryShade: { light: 8, dark: 6 },
+  autoContrast: true,
+  luminanceThreshold: 0.25,
   defaultRadius: "md",
   fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
   // Touch first: the till is used on tablets and phones with wet fingers.

@@ -64,7 +64,7 @@ export function ConnectScreen() {
               <Title order={2} size="h3">
                 {t("connect.title")}
               </Title>
-              {config.environment === "local" && <Badge color="orange">{t("connect.localStack")}</Badge>}
+              {config.environment === "local" && <Badge color="yellow">{t("connect.localStack")}</Badge>}
             </Group>
             <Text>{t("connect.keyExplained")}</Text>
             <PasswordInput

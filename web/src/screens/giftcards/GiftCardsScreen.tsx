@@ -240,7 +240,7 @@ function OrderStatus({ orderId }: { orderId: string }) {
         <code>{data.order_id}</code>
         {data.tracking_number && ` · ${t("giftCards.tracking")}: ${data.tracking_number}`}
       </Text>
-      {data.failure_reason && <Text c="red.8">{data.failure_reason}</Text>}
+      {data.failure_reason && <Text c="red.9">{data.failure_reason}</Text>}
       <Timeline active={data.history.length - 1} bulletSize={18}>
         {data.history.map((change) => (
           <Timeline.Item key={`${change.status}-${change.at}`} title={t(`giftCards.status.${change.status}`, { defaultValue: change.status })}>

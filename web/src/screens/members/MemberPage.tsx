@@ -11,6 +11,7 @@ import { Loading } from "../../layout/Loading";
 import { formatNumber } from "../../lib/money";
 import { MemberSummary } from "../../members/MemberSummary";
 import { useMember } from "../../members/queries";
+import { ScrollTable } from "../../layout/ScrollTable";
 
 function dateTime(iso: string, language: string): string {
   return new Date(iso).toLocaleString(language === "en" ? "en-GB" : "ru-RU", {
@@ -40,7 +41,7 @@ function History({ memberId }: { memberId: string }) {
       <ErrorNote error={history.error} />
       {entries.length === 0 && !history.isError && <Text>{t("member.noHistory")}</Text>}
       {entries.length > 0 && (
-        <Table.ScrollContainer minWidth={520}>
+        <ScrollTable minWidth={520} label={t("member.history")}>
           <Table striped verticalSpacing="xs" aria-label={t("member.history")} data-testid="history">
             <Table.Thead>
               <Table.Tr>
@@ -59,7 +60,7 @@ function History({ memberId }: { memberId: string }) {
                   <Table.Td>
                     <code>{entry.operation}</code>
                   </Table.Td>
-                  <Table.Td ta="right" c={entry.points < 0 ? "red.8" : "green.9"}>
+                  <Table.Td ta="right" c={entry.points < 0 ? "red.9" : "teal.9"}>
                     {entry.points > 0 ? "+" : ""}
                     {formatNumber(entry.points, i18n.language)}
                   </Table.Td>
@@ -68,7 +69,7 @@ function History({ memberId }: { memberId: string }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       {history.hasNextPage && (
         <Button variant="default" onClick={() => void history.fetchNextPage()} loading={history.isFetchingNextPage}>
@@ -129,7 +130,7 @@ function Deliveries({ memberId }: { memberId: string }) {
       <ErrorNote error={deliveries.error} />
       {rows.length === 0 && !deliveries.isError && <Text>{t("member.noNotifications")}</Text>}
       {rows.length > 0 && (
-        <Table.ScrollContainer minWidth={520}>
+        <ScrollTable minWidth={520} label={t("member.notifications")}>
           <Table striped aria-label={t("member.notifications")}>
             <Table.Thead>
               <Table.Tr>
@@ -159,7 +160,7 @@ function Deliveries({ memberId }: { memberId: string }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
     </Stack>
   );

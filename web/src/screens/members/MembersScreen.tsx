@@ -12,6 +12,7 @@ import { useApi } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { formatNumber } from "../../lib/money";
 import { findMembers, type Member } from "../../members/queries";
+import { ScrollTable } from "../../layout/ScrollTable";
 
 interface EnrollForm {
   phone: string;
@@ -118,7 +119,7 @@ export default function MembersScreen() {
       <ErrorNote error={search.error} />
       {members !== undefined && members.length === 0 && <Alert color="gray">{t("members.noneFound")}</Alert>}
       {members !== undefined && members.length > 0 && (
-        <Table.ScrollContainer minWidth={560}>
+        <ScrollTable minWidth={560} label={t("members.results")}>
           <Table striped highlightOnHover verticalSpacing="sm" aria-label={t("members.results")}>
             <Table.Thead>
               <Table.Tr>
@@ -143,7 +144,7 @@ export default function MembersScreen() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       {enrolling && <EnrollDialog opened onClose={() => setEnrolling(false)} />}
     </Stack>

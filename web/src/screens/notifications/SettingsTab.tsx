@@ -10,6 +10,7 @@ import { useApi } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { Loading } from "../../layout/Loading";
 import { localizeProblem } from "../../lib/validation";
+import { ScrollTable } from "../../layout/ScrollTable";
 
 type Settings = Schemas["NotificationSettings"];
 type Channel = Schemas["Channel"];
@@ -51,7 +52,7 @@ function SettingsForm({ initial }: { initial: Required<Settings> }) {
           <TextInput label={t("notifications.smsSender")} {...form.getInputProps("sms_sender")} />
         </SimpleGrid>
         <Text size="sm">{t("notifications.channelsHint")}</Text>
-        <Table.ScrollContainer minWidth={480}>
+        <ScrollTable minWidth={480} label={t("notifications.channelsTable")}>
           <Table aria-label={t("notifications.channelsTable")}>
             <Table.Tbody>
               {Object.entries(channels).map(([kind, chosen]) => (
@@ -81,7 +82,7 @@ function SettingsForm({ initial }: { initial: Required<Settings> }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
         {!(save.error instanceof ApiError && save.error.problems.length > 0) && <ErrorNote error={save.error} />}
         <Group justify="flex-end">
           <Button type="submit" size="lg" loading={save.isPending}>

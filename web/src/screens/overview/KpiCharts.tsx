@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 
 import { formatKopecks, formatNumber, formatPercent } from "../../lib/money";
 import { beforeAfter, type CohortRow, type KpiReport, type MonthlyKpi } from "./kpi";
+import { ScrollTable } from "../../layout/ScrollTable";
 
 function ChartCard({ title, children }: { title: string; children: ReactNode }) {
   return (
@@ -27,18 +28,18 @@ export function KpiCharts({ months }: { months: MonthlyKpi[] }) {
   const count = (value: number) => formatNumber(value, i18n.language);
   const data = months.map((m) => ({
     month: m.month,
-    aovMembers: rub(m.aov_members_kopecks),
+    // Before the first member there is no members' figure: a gap, not a zero.
+    aovMembers: m.purchases_members > 0 ? rub(m.aov_members_kopecks) : null,
     aovOthers: rub(m.aov_anonymous_kopecks),
     purchasesMembers: m.purchases_members,
     purchasesOthers: m.purchases_anonymous,
     newMembers: m.members_new,
-    retention: m.retention_rate,
-    churn: m.churn_rate,
-    engagement: m.engagement_rate,
+    retention: m.members_total > 0 ? m.retention_rate : null,
+    churn: m.members_total > 0 ? m.churn_rate : null,
+    engagement: m.members_total > 0 ? m.engagement_rate : null,
     liability: rub(m.liability_kopecks),
     cost: rub(m.program_cost_kopecks),
     incremental: rub(m.incremental_revenue_kopecks),
-    roi: m.roi ?? 0,
   }));
   const common = { h: 240, data, dataKey: "month", withLegend: true, legendProps: { verticalAlign: "bottom" as const } };
   return (
@@ -132,13 +133,13 @@ export function BeforeAfterTable({ months }: { months: MonthlyKpi[] }) {
     value === null
       ? "—"
       : money
-        ? formatKopecks(Math.round(value), i18n.language)
+        ? formatKopecks(Math.round(value / 100) * 100, i18n.language)
         : percent
           ? formatPercent(value, i18n.language)
           : formatNumber(Math.round(value * 100) / 100, i18n.language);
   return (
     <ChartCard title={t("overview.beforeAfter")}>
-      <Table.ScrollContainer minWidth={480}>
+      <ScrollTable minWidth={480} label={t("overview.beforeAfter")}>
         <Table>
           <Table.Thead>
             <Table.Tr>
@@ -159,9 +160,29 @@ export function BeforeAfterTable({ months }: { months: MonthlyKpi[] }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
     </ChartCard>
   );
+}
+
+function luminance(hex: string): number {
+  const channel = (i: number) => {
+    const value = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** A cell's shade for a share (0..1), and black or white text, whichever reads better on it. */
+export function heatColors(share: number): { background: string; color: string } {
+  // From a pale blue (#e7f5ff) to a deep one (#1864ab), in sRGB steps.
+  const from = [0xe7, 0xf5, 0xff];
+  const to = [0x18, 0x64, 0xab];
+  const mix = from.map((start, i) => Math.round(start + ((to[i] ?? start) - start) * Math.min(Math.max(share, 0), 1)));
+  const background = `#${mix.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
+  const l = luminance(background);
+  const color = 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? "#ffffff" : "#1a1b1e";
+  return { background, color };
 }
 
 /** Cohort retention as a heat map: a table whose cells are shaded by the share still active. */
@@ -170,7 +191,7 @@ export function CohortHeatmap({ cohorts }: { cohorts: CohortRow[] }) {
   const width = Math.max(0, ...cohorts.map((c) => c.retention.length));
   return (
     <ChartCard title={t("overview.cohorts")}>
-      <Table.ScrollContainer minWidth={Math.max(480, 80 + width * 56)}>
+      <ScrollTable minWidth={Math.max(480, 80 + width * 56)} label={t("overview.cohorts")}>
         <Table withColumnBorders fz="sm" aria-label={t("overview.cohorts")}>
           <Table.Thead>
             <Table.Tr>
@@ -191,14 +212,9 @@ export function CohortHeatmap({ cohorts }: { cohorts: CohortRow[] }) {
                 {Array.from({ length: width }, (_, i) => {
                   const share = cohort.retention[i];
                   if (share === undefined) return <Table.Td key={i} />;
-                  // Dark text on light cells, white on dark ones: contrast stays readable.
-                  const light = 95 - Math.round(share * 60);
+                  const { background, color } = heatColors(share);
                   return (
-                    <Table.Td
-                      key={i}
-                      ta="center"
-                      style={{ background: `hsl(211 80% ${light}%)`, color: light < 60 ? "#fff" : "#1a1b1e" }}
-                    >
+                    <Table.Td key={i} ta="center" style={{ background, color }}>
                       {formatPercent(share, i18n.language, 0)}
                     </Table.Td>
                   );
@@ -207,7 +223,7 @@ export function CohortHeatmap({ cohorts }: { cohorts: CohortRow[] }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
     </ChartCard>
   );
 }
@@ -220,10 +236,8 @@ export function KpiSection({ report }: { report: KpiReport }) {
     <>
       <KpiCards month={latest} />
       <KpiCharts months={report.months} />
-      <SimpleGrid cols={{ base: 1, lg: 2 }}>
-        <BeforeAfterTable months={report.months} />
-        {report.cohorts.length > 0 && <CohortHeatmap cohorts={report.cohorts} />}
-      </SimpleGrid>
+      <BeforeAfterTable months={report.months} />
+      {report.cohorts.length > 0 && <CohortHeatmap cohorts={report.cohorts} />}
     </>
   );
 }

@@ -4,13 +4,25 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { unwrap } from "../../api/client";
+import { type Schemas, unwrap } from "../../api/client";
 import { useApi, useSession } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { Loading } from "../../layout/Loading";
 import { formatKopecks, formatNumber } from "../../lib/money";
 import { addMonths, fetchKpiReport } from "./kpi";
 import { KpiSection } from "./KpiCharts";
+
+type Day = Schemas["DayFigures"];
+
+/** The last ``count`` days up to today, with the days the API has no counters for as zeros. */
+export function lastDays(days: Day[], count: number, today = new Date()): Day[] {
+  const byDay = new Map(days.map((day) => [day.day, day]));
+  return Array.from({ length: count }, (_, index) => {
+    const date = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (count - 1 - index)));
+    const key = date.toISOString().slice(0, 10);
+    return byDay.get(key) ?? { day: key };
+  });
+}
 
 function thisMonth(): string {
   return new Date().toISOString().slice(0, 7);
@@ -63,7 +75,11 @@ function Summary() {
         </Title>
         <BarChart
           h={220}
-          data={s.days.map((day) => ({ day: day.day.slice(5), purchases: day.purchases ?? 0, newMembers: day.members_new ?? 0 }))}
+          data={lastDays(s.days, 30).map((day) => ({
+            day: day.day.slice(5),
+            purchases: day.purchases ?? 0,
+            newMembers: day.members_new ?? 0,
+          }))}
           dataKey="day"
           withLegend
           valueFormatter={count}

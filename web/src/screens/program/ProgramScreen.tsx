@@ -47,7 +47,7 @@ function Section({ title, children, error }: { title: string; children: ReactNod
         {title}
       </Title>
       {error !== undefined && error !== null && (
-        <Text c="red.8" mb="sm" role="alert">
+        <Text c="red.9" mb="sm" role="alert">
           {error}
         </Text>
       )}
@@ -370,7 +370,7 @@ function Promotions({ form }: { form: Form }) {
       {form.values.promotions.map((promotion, index) => (
         <Paper key={index} withBorder p="sm">
           {form.errors[`promotions.${index}`] !== undefined && (
-            <Text c="red.8" role="alert" mb="xs">
+            <Text c="red.9" role="alert" mb="xs">
               {form.errors[`promotions.${index}`]}
             </Text>
           )}

@@ -13,6 +13,7 @@ import { Loading } from "../../layout/Loading";
 import { clientId } from "../../lib/ids";
 import { formatNumber } from "../../lib/money";
 import { localizeProblem } from "../../lib/validation";
+import { ScrollTable } from "../../layout/ScrollTable";
 
 type RewardForm = Omit<Schemas["RewardRequest"], "description"> & { description: string };
 
@@ -76,7 +77,7 @@ export default function RewardsScreen() {
       <ErrorNote error={rewards.error} />
       {rewards.data?.rewards.length === 0 && <Text>{t("rewards.none")}</Text>}
       {rewards.data !== undefined && rewards.data.rewards.length > 0 && (
-        <Table.ScrollContainer minWidth={560}>
+        <ScrollTable minWidth={560} label={t("screens.rewards")}>
           <Table striped verticalSpacing="sm" aria-label={t("screens.rewards")}>
             <Table.Thead>
               <Table.Tr>
@@ -104,7 +105,7 @@ export default function RewardsScreen() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       {adding && <NewReward onClose={() => setAdding(false)} />}
     </Stack>

@@ -1,5 +1,5 @@
 import { Alert, Button, Group, List, NumberInput, Paper, SegmentedControl, Stack, Table, Text, TextInput } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
+import { useDebouncedValue, useMediaQuery } from "@mantine/hooks";
 import { IconCheck, IconReceipt } from "@tabler/icons-react";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
@@ -53,6 +53,7 @@ export function CheckPanel({ member, onChanged }: { member: Member; onChanged: (
   // its points back.
   const applied = useRef<string | null>(null);
   const amount = parseRoubles(amountText);
+  const narrow = useMediaQuery("(max-width: 30em)");
   const [asked] = useDebouncedValue({ amount, points }, 250);
   const locked = submitted !== null;
 
@@ -247,6 +248,7 @@ export function CheckPanel({ member, onChanged }: { member: Member; onChanged: (
       <SegmentedControl
         size="lg"
         fullWidth
+        orientation={narrow ? "vertical" : "horizontal"}
         value={mode}
         onChange={(value) => setMode(value === "hold" ? "hold" : "immediate")}
         disabled={locked || points === 0}
