@@ -82,6 +82,11 @@ build: .venv-sam/bin/sam
 
 deploy: build
 	.venv-sam/bin/sam deploy --guided
+	$(MAKE) --no-print-directory deploy-web
+
+## Upload the web app to the stack's bucket with its config.json (the API URL from the stack's outputs).
+deploy-web: $(STAMP) web
+	$(BIN)/python -m infra.deploy_web
 
 clean:
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist test-artifacts
