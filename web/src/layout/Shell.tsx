@@ -63,7 +63,7 @@ export function Shell() {
             </Title>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <Badge size="lg" variant="light" visibleFrom="xs">
+            <Badge size="lg" variant="light" visibleFrom="xs" tt="none">
               {t(`roles.${session.role}`)} · {session.label}
             </Badge>
             <LanguageSwitch />
