@@ -19,7 +19,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.support.local_stack import DEMO_KEY, RunningStack, Shop, running_stack
+from tests.support.local_stack import DEMO_KEY, RunningStack, Shop, running_stack, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = ROOT / "web" / "dist"
@@ -163,3 +163,25 @@ def roubles(kopecks: int) -> re.Pattern[str]:
 
 def number(value: int) -> re.Pattern[str]:
     return re.compile("^" + r"\s?".join(f"{value:,}".split(",")) + "$")
+
+
+def app_qr_payload(local: RunningStack, shop: Shop, phone: str) -> str:
+    """What the member app shows: sign in by the SMS code from the dev inbox, then GET /v1/me/card."""
+    requests.post(f"{local.api}/v1/auth/code", json={"merchant_id": shop.merchant_id, "phone": phone}, timeout=10)
+
+    def code_from_inbox() -> str | None:
+        inbox = requests.get(f"{local.api}/_local/inbox", params={"channel": "sms", "to": phone}, timeout=10).json()
+        texts = [m["text"] for m in inbox["messages"] if m["kind"] == "sign_in_code"]
+        found = re.search(r"\b(\d{6})\b", texts[-1]) if texts else None
+        return found.group(1) if found else None
+
+    code = wait_for(code_from_inbox, timeout=30)
+    tokens = requests.post(
+        f"{local.api}/v1/auth/token",
+        json={"merchant_id": shop.merchant_id, "phone": phone, "code": code},
+        timeout=10,
+    ).json()
+    card = requests.get(
+        f"{local.api}/v1/me/card", headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10
+    ).json()
+    return str(card["qr_payload"])

@@ -3,15 +3,13 @@ check, spend points, coupons, gift cards, refunds; what the screen says equals w
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import App, api, number, shop_key
-from tests.support.local_stack import RunningStack, Shop, wait_for
+from tests.browser.conftest import App, api, app_qr_payload, number, shop_key
+from tests.support.local_stack import RunningStack, Shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -103,27 +101,10 @@ def test_the_member_apps_qr_code_finds_the_member(app: App, local: RunningStack,
     key = shop_key(shop)
     phone = "+79161110003"
     member = member_with_points(local, shop, phone, 100_000)
-    # The member signs in to the app (code by SMS, read from the dev inbox) and shows the QR code.
-    requests.post(f"{local.api}/v1/auth/code", json={"merchant_id": shop.merchant_id, "phone": phone}, timeout=10)
-
-    def code_from_inbox() -> str | None:
-        inbox = requests.get(f"{local.api}/_local/inbox", params={"channel": "sms", "to": phone}, timeout=10).json()
-        texts = [m["text"] for m in inbox["messages"] if m["kind"] == "sign_in_code"]
-        found = re.search(r"\b(\d{6})\b", texts[-1]) if texts else None
-        return found.group(1) if found else None
-
-    digits = wait_for(code_from_inbox, timeout=30)
-    tokens = requests.post(
-        f"{local.api}/v1/auth/token",
-        json={"merchant_id": shop.merchant_id, "phone": phone, "code": digits},
-        timeout=10,
-    ).json()
-    card = requests.get(
-        f"{local.api}/v1/me/card", headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10
-    ).json()
+    payload = app_qr_payload(local, shop, phone)  # what the member app shows
     app.connect(key, till_only=True)
     # A 2D scanner reads the QR code as a keyboard wedge: the signed payload, then Enter.
-    app.page.get_by_test_id("member-lookup").fill(card["qr_payload"])
+    app.page.get_by_test_id("member-lookup").fill(payload)
     app.page.keyboard.press("Enter")
     expect(app.page.get_by_test_id("member-balance")).to_have_text(number(member["balance"]))
 
