@@ -48,7 +48,7 @@ web-check: $(WEB_BUILD)
 
 # `make run` starts the API even when the web app cannot be built here; it says why.
 web-if-possible:
-	@if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20)' 2>/dev/null; then \
+	@if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2>/dev/null; then \
 		echo "make run: the web app needs Node.js 20+ and npm 11 (README: The web app); starting the API without it."; \
 	elif ! $(MAKE) --no-print-directory web; then \
 		echo "make run: the web app did not build (see above); starting the API without it."; \
