@@ -11,6 +11,7 @@ import { Loading } from "../../layout/Loading";
 import { formatNumber } from "../../lib/money";
 import { MemberSummary } from "../../members/MemberSummary";
 import { useMember } from "../../members/queries";
+import { MemberActions } from "./MemberActions";
 import { ScrollTable } from "../../layout/ScrollTable";
 
 function dateTime(iso: string, language: string): string {
@@ -185,7 +186,7 @@ export default function MemberPage() {
       <ErrorNote error={member.error} />
       {member.data && (
         <>
-          <MemberSummary member={member.data} />
+          <MemberSummary member={member.data} actions={<MemberActions member={member.data} />} />
           <Tabs defaultValue="history" keepMounted={false}>
             <Tabs.List>
               <Tabs.Tab value="history">{t("member.history")}</Tabs.Tab>

@@ -4,25 +4,14 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { type Schemas, unwrap } from "../../api/client";
+import { unwrap } from "../../api/client";
 import { useApi, useSession } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { Loading } from "../../layout/Loading";
 import { formatKopecks, formatNumber } from "../../lib/money";
+import { lastDays } from "./days";
 import { addMonths, fetchKpiReport } from "./kpi";
 import { KpiSection } from "./KpiCharts";
-
-type Day = Schemas["DayFigures"];
-
-/** The last ``count`` days up to today, with the days the API has no counters for as zeros. */
-export function lastDays(days: Day[], count: number, today = new Date()): Day[] {
-  const byDay = new Map(days.map((day) => [day.day, day]));
-  return Array.from({ length: count }, (_, index) => {
-    const date = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - (count - 1 - index)));
-    const key = date.toISOString().slice(0, 10);
-    return byDay.get(key) ?? { day: key };
-  });
-}
 
 function thisMonth(): string {
   return new Date().toISOString().slice(0, 7);
