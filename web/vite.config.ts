@@ -16,7 +16,7 @@ export default defineConfig({
         // Charts and the camera scanner are only on some screens: their own chunks keep the
         // till's first load small.
         manualChunks(id: string) {
-          if (id.includes("node_modules/recharts") || id.includes("node_modules/d3-")) return "charts";
+          if (/node_modules\/(recharts|d3-|@mantine\/charts)/.test(id)) return "charts";
           if (id.includes("node_modules/@zxing")) return "scanner";
           if (id.includes("node_modules/@mantine") || id.includes("node_modules/react")) return "vendor";
           return undefined;
