@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock layer build deploy clean
+.PHONY: run test lint typecheck unit bench lock layer build deploy deploy-web clean web web-check web-if-possible
+
+# The merchant web app (web/): Node.js 20 and npm 11 build it. It is rebuilt when anything it is
+# made from is newer than the build (make's own timestamp check), and `npm ci` reruns when the
+# lock file changes.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json \
+	web/vite.config.ts web/tsconfig.json openapi.json
+WEB_DEPS := web/node_modules/.package-lock.json
+WEB_BUILD := web/dist/index.html
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,13 +23,36 @@ $(STAMP): requirements-dev.lock pyproject.toml
 
 install: $(STAMP)
 
-## Start the whole system locally (moto as AWS) on 127.0.0.1:$${LOYALTY_PORT:-8000}.
-run: $(STAMP)
+## Start the whole system locally (moto as AWS) on 127.0.0.1:$${LOYALTY_PORT:-8000}, the web app at /app/.
+run: $(STAMP) web-if-possible
 	$(BIN)/python -m infra.local
 
-## Lint, type-check and run every test (unit, integration, end-to-end, template).
-test: lint typecheck
+## Lint, type-check and run every test (unit, integration, end-to-end, template, browser).
+test: lint typecheck web web-check
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+$(WEB_DEPS): web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The web app needs Node.js 20 and npm 11 (see README: The web app)." >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(WEB_DEPS)
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+## Build the web app into web/dist (the client is generated from openapi.json and type-checked first).
+web: $(WEB_BUILD)
+
+## The web app's own lint (eslint, type-aware) and unit tests (vitest).
+web-check: $(WEB_BUILD)
+	cd web && npm run --silent lint && npm run --silent test
+
+# `make run` starts the API even when the web app cannot be built here; it says why.
+web-if-possible:
+	@if ! command -v npm >/dev/null 2>&1 || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2>/dev/null; then \
+		echo "make run: the web app needs Node.js 20+ and npm 11 (README: The web app); starting the API without it."; \
+	elif ! $(MAKE) --no-print-directory web; then \
+		echo "make run: the web app did not build (see above); starting the API without it."; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -58,6 +89,11 @@ build: .venv-sam/bin/sam $(STAMP)
 
 deploy: build
 	.venv-sam/bin/sam deploy --guided
+	$(MAKE) --no-print-directory deploy-web
+
+## Upload the web app to the stack's bucket with its config.json (the API URL from the stack's outputs).
+deploy-web: $(STAMP) web
+	$(BIN)/python -m infra.deploy_web
 
 clean:
-	rm -rf $(VENV) .venv-sam .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam .aws-sam build .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist test-artifacts

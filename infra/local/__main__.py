@@ -10,14 +10,17 @@ import time
 
 from infra.local.seed import seed_demo
 from infra.local.stack import STOP_SECONDS, LocalSettings, LocalStack
+from infra.local.web import WEB_DIST
 
 
 def banner(stack: LocalStack, api_key: str, member_id: str, card: str, seconds: float) -> str:
     api = stack.api_url
     token = stack.settings.admin_token
+    web_note = "" if WEB_DIST.joinpath("index.html").is_file() else "; NOT BUILT: needs Node.js 20 + npm, then make web"
     return f"""
 Loyalty platform - local stack is up in {seconds:.1f}s (moto as AWS, no account, no Docker)
 
+  web app        {api}/app/   (sign in with the demo merchant's key below{web_note})
   API            {api}
   API docs       {api}/docs   (OpenAPI document: {api}/openapi.json)
   health         {api}/health

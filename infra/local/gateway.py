@@ -31,6 +31,8 @@ from chalice.local import (
 )
 from loyalty.http.errors import error_body
 
+from infra.local.web import StaticReply, WebApp
+
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
@@ -111,6 +113,7 @@ class MerchantThrottle:
 
 
 THROTTLE: MerchantThrottle | None = None  # set by the local stack from template.yaml
+WEB_APP: WebApp | None = None  # the merchant web app under /app/, set by the local stack
 
 
 class LoyaltyGateway(LocalGateway):
@@ -153,6 +156,26 @@ class LoyaltyRequestHandler(ChaliceRequestHandler):
         if name.startswith("do_"):
             return self._generic_handle
         raise AttributeError(name)
+
+    def _generic_handle(self) -> None:
+        # The web app's paths are greedy (/app/members/...), which Chalice's router cannot take:
+        # they are answered before routing. In AWS, CloudFront serves them from S3.
+        if WEB_APP is not None and WEB_APP.handles(self.path):
+            self._send_static(WEB_APP.reply(self.command, self.path, self.headers.get("Host")))
+            return
+        super()._generic_handle()
+
+    # Chalice binds its do_<METHOD> names to its own _generic_handle: rebind them to ours.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # noqa: N815
+
+    def _send_static(self, reply: StaticReply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the access log would print paths with phone numbers in query strings

@@ -25,6 +25,7 @@ from infra.local import moto_patches
 from infra.local.pollers import Poller, SqsPoller, StreamPoller
 from infra.local.provision import REGION, FunctionSpec, Stack, provision, push_platform_parameters
 from infra.local.scheduler import Job, Scheduler, rate_seconds
+from infra.local.web import WebApp
 from infra.sevendar.standin import SevenDarStandIn
 
 STOP_SECONDS = 8.0
@@ -167,6 +168,7 @@ class LocalStack:
 
         assert self.app is not None and self.stack is not None
         gateway.THROTTLE = gateway.MerchantThrottle(*self._usage_plan_throttle())
+        gateway.WEB_APP = WebApp(self.api_url)
         self._server = gateway.create_server(self.app, self.settings.host, port)
         self._server_thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)
         self._server_thread.start()

@@ -1,0 +1,71 @@
+"""Signing in with a merchant key, what each role sees, and the overview's figures against the API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import App, api, number, roubles
+from tests.support.local_stack import DEMO_KEY, RunningStack
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def test_a_wrong_key_is_refused_in_place_and_the_right_one_opens_the_overview(app: App) -> None:
+    app.open()
+    expect(app.page).to_have_url(re.compile(r"/app/connect$"))
+    app.page.get_by_label("Ключ API магазина").fill("lk_not_a_key")
+    app.page.get_by_role("button", name="Войти").click()
+    expect(app.page.get_by_text("Ключ не принят")).to_be_visible()
+    app.screenshot("sign-in-refused")
+
+    app.page.get_by_label("Ключ API магазина").fill(DEMO_KEY)
+    app.page.get_by_role("button", name="Войти").click()
+    expect(app.page).to_have_url(re.compile(r"/app/overview$"))
+    expect(app.page.get_by_role("heading", name="Обзор")).to_be_visible()
+    # The session survives a reload ("remember on this device" is the default).
+    app.page.reload()
+    expect(app.page.get_by_role("heading", name="Обзор")).to_be_visible()
+    app.page.get_by_role("button", name="Выйти").click()
+    expect(app.page).to_have_url(re.compile(r"/app/connect$"))
+
+
+def test_the_overview_shows_the_demo_shops_figures_as_the_api_reports_them(app: App, local: RunningStack) -> None:
+    summary = api(local, "GET", "/v1/reports/summary", DEMO_KEY)
+    app.connect()
+    page = app.page
+    expect(page.get_by_test_id("summary-members")).to_have_text(str(summary["members_total"]))
+    expect(page.get_by_test_id("summary-purchases")).to_have_text(str(summary["purchases"]))
+    expect(page.get_by_test_id("summary-revenue")).to_have_text(roubles(summary["purchase_kopecks"]))
+    expect(page.get_by_test_id("summary-aov")).to_have_text(roubles(summary["average_check_kopecks"]))
+    expect(page.get_by_test_id("summary-issued")).to_have_text(number(summary["points"]["issued"]))
+    expect(page.get_by_test_id("summary-outstanding")).to_have_text(number(summary["points"]["outstanding"]))
+    expect(page.get_by_test_id("summary-liability")).to_have_text(roubles(summary["points"]["liability_kopecks"]))
+    # The monthly KPIs are not served yet: the screen says so instead of showing made-up numbers.
+    expect(page.get_by_test_id("kpis-unavailable")).to_be_visible()
+    app.screenshot("overview")
+
+
+def test_a_till_device_sees_only_the_till_and_members(app: App) -> None:
+    app.connect(till_only=True)
+    page = app.page
+    expect(page).to_have_url(re.compile(r"/app/till$"))
+    navigation = page.get_by_role("navigation")
+    expect(navigation.get_by_role("link")).to_have_count(2)
+    expect(navigation.get_by_role("link", name="Касса")).to_be_visible()
+    expect(navigation.get_by_role("link", name="Участники")).to_be_visible()
+    app.open("program")
+    expect(page).to_have_url(re.compile(r"/app/till$"))
+
+
+def test_english_is_one_click_away_and_stays_chosen(app: App) -> None:
+    app.connect()
+    app.page.get_by_text("EN", exact=True).click()
+    expect(app.page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(app.page.locator("html")).to_have_attribute("lang", "en")
+    app.page.reload()
+    expect(app.page.get_by_role("heading", name="Overview")).to_be_visible()
+    app.page.get_by_text("RU", exact=True).click()
+    expect(app.page.get_by_role("heading", name="Обзор")).to_be_visible()
