@@ -78,3 +78,21 @@ def test_a_replayed_old_delivery_is_refused_by_the_receivers_tolerance() -> None
 def test_an_id_with_a_dot_could_forge_the_signed_content_and_is_refused() -> None:
     with pytest.raises(ValueError, match=r"'\.'"):
         signing.signature(signing.new_secret(), "msg.1", 1, BODY)
+
+
+def test_the_readmes_verification_snippet_accepts_our_deliveries_and_refuses_forgeries() -> None:
+    """The README's Python snippet is what developers copy: it must verify what we send."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"Verifying in Python.*?```python\n(.*?)```", readme, re.S)
+    assert snippet is not None, "the README lost its verification snippet"
+    namespace: dict[str, object] = {}
+    exec(snippet.group(1), namespace)  # noqa: S102 - our own README, on purpose
+    readme_verify = namespace["verify"]
+    secret, old = signing.new_secret(), signing.new_secret()
+    headers = signing.headers("msg_01abc", int(time.time()), BODY, [secret, old])
+    assert readme_verify(headers, BODY, secret) == readme_verify(headers, BODY, old)  # type: ignore[operator]
+    with pytest.raises(ValueError, match="signature"):
+        readme_verify(headers, BODY, signing.new_secret())  # type: ignore[operator]
