@@ -15,6 +15,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
+from bench import webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -117,6 +118,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         later = now + timedelta(days=31 * 14)
         results["expiry job, one member with one expired lot"] = measure(meter, lambda: expiry.run_expiry(later))
         results["expiry job, nothing due"] = measure(meter, lambda: expiry.run_expiry(later))
+        results.update(webhooks.costs(meter, measure))
 
     # Same number of accruals and bare transactions, interleaved in one run, as a ratio.
     client = boto3.client("dynamodb", region_name=REGION)
@@ -162,9 +164,23 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         calls = ", ".join(f"{count} {op}" for op, count in sorted(row["calls"].items()))
         outcome = ", ".join(f"{k} {v}" for k, v in row["outcome"].items() if k != "complete")
         print(f"| {row['job']} | {row['due']} | {row['others']} | {outcome} | {calls} | {row['rcu']:g} |")
+    # The whole local stack in a process of its own (its own moto, its own connections).
+    delivery = webhooks.run_in_subprocess()
+    print()
+    print(
+        f"webhooks through the local stack: purchase answered -> delivery at the stack's receiver, "
+        f"{delivery['purchases']} purchases: median {delivery['latency_median_s']:.2f}s, "
+        f"p90 {delivery['latency_p90_s']:.2f}s, max {delivery['latency_max_s']:.2f}s; gaps between attempts "
+        f"with a 1 s retry base: {', '.join(f'{gap:.2f}s' for gap in delivery['retry_gaps_s_with_base_1s'])}"
+    )
     with open(os.path.join(os.path.dirname(__file__), "last-run.json"), "w", encoding="utf-8") as handle:
         json.dump(
-            {"per_operation": results, "ratio_accrual_vs_bare_transaction": use_case / bare, "jobs": jobs},
+            {
+                "per_operation": results,
+                "ratio_accrual_vs_bare_transaction": use_case / bare,
+                "jobs": jobs,
+                "webhook_delivery": delivery,
+            },
             handle,
             indent=2,
         )

@@ -32,6 +32,7 @@ SEVENDAR.start()
 os.environ.update(aws_environment(MOTO_ENDPOINT, "WARNING"))
 os.environ["POWERTOOLS_SERVICE_NAME"] = "loyalty-test"
 os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "LoyaltyTest"
+os.environ["WEBHOOK_URL_POLICY"] = "local"  # tests' webhook receivers listen on 127.0.0.1
 
 
 def _fresh_stack() -> Stack:

@@ -1,6 +1,7 @@
-"""The ledger's outbox: turns each new ledger entry (from the table's stream) into a domain event
-on the bus. A failed batch is retried (and bisected) by the event source; consumers dedupe on the
-event id, so a repeat is harmless."""
+"""The outboxes: turns each new ledger entry (from the table's stream) into a domain event on the
+bus, and each coupon used at the till (from the members table's stream) into ``coupon_redeemed``.
+A failed batch is retried (and bisected) by the event source; consumers dedupe on the event id,
+so a repeat is harmless."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ runtime.bootstrap(CONFIG)
 @metrics.log_metrics
 def publish_ledger_events(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     events = outbox.ledger_events(event)
+    published = publish(CONFIG.event_bus_name, events)
+    metrics.add_metric(name="DomainEventsPublished", unit="Count", value=published)
+    return {"published": published}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def publish_coupon_events(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    events = outbox.coupon_events(event)
     published = publish(CONFIG.event_bus_name, events)
     metrics.add_metric(name="DomainEventsPublished", unit="Count", value=published)
     return {"published": published}

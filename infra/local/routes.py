@@ -1,5 +1,5 @@
-"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time, and
-the API document with its interactive docs."""
+"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time,
+the API document with its interactive docs, and the webhook receiver (infra/local/receiver.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from loyalty.http.blueprint import ApiBlueprint, reply
 from infra.local.api_docs import docs_page, served_document
 from infra.local.inbox import sent_messages
 from infra.local.provision import REGION
+from infra.local.receiver import add_receiver_routes
 
 if TYPE_CHECKING:
     from infra.local.stack import LocalStack
@@ -28,7 +29,7 @@ def local_blueprint(stack: LocalStack) -> ApiBlueprint:
 
     @bp.route("/_local/inbox", methods=["GET"])
     def inbox() -> Response:
-        messages = sent_messages(REGION)
+        messages = sent_messages(REGION) + stack.webhook_receiver.messages()
         channel, to = bp.query("channel"), bp.query("to")
         selected = [
             m for m in messages if (channel is None or m["channel"] == channel) and (to is None or m["to"] == to)
@@ -60,4 +61,5 @@ def local_blueprint(stack: LocalStack) -> ApiBlueprint:
     def api_docs() -> Response:
         return Response(body=docs_page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
+    add_receiver_routes(bp, stack.webhook_receiver)
     return bp

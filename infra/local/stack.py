@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 from infra.local import moto_patches
 from infra.local.pollers import Poller, SqsPoller, StreamPoller
 from infra.local.provision import REGION, FunctionSpec, Stack, provision, push_platform_parameters
+from infra.local.receiver import WebhookReceiver
 from infra.local.scheduler import Job, Scheduler, rate_seconds
 from infra.local.web import WebApp
 from infra.sevendar.standin import SevenDarStandIn
@@ -105,6 +106,7 @@ class LocalStack:
         self.app: Chalice | None = None
         self.pollers: list[Poller] = []
         self.scheduler: Scheduler | None = None
+        self.webhook_receiver = WebhookReceiver()
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
 
@@ -131,6 +133,7 @@ class LocalStack:
         )
         os.environ.update(self.stack.environment())
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.settings.log_level  # the template says INFO for AWS
+        os.environ["WEBHOOK_URL_POLICY"] = "local"  # webhooks to this machine only (AWS: https, public)
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
         self.app = self._compose_app(modules)

@@ -4,7 +4,8 @@ Most events come from the ledger: every change of a member is a ledger entry, an
 table's stream turns each new entry into at most one event (a transactional outbox: an event is
 published if and only if its change was committed, and never slows the request that made it).
 The few events that change no points (points about to expire, a gift-card order's status, a
-sign-in code) are published directly by whoever notices them.
+sign-in code) are published directly by whoever notices them; a coupon used at the till comes
+from the members table's stream (``from_coupon_use``), the outbox of coupon changes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from loyalty.domain.coupons import Coupon
 from loyalty.domain.ledger import EntryKind, LedgerEntry
 
 SOURCE = "loyalty"
@@ -37,18 +39,27 @@ def _event_types(entry: LedgerEntry) -> list[str]:
         EntryKind.TIER: "tier_changed",
         EntryKind.ENROLLED: "welcome",
         EntryKind.REDEEM_REVERSAL: "points_returned",
+        EntryKind.EXPIRE: "points_expired",
     }
     if kind in simple:
         return [simple[kind]]
     if kind is EntryKind.REDEEM:
         return ["points_held" if details.get("mode") == "hold" else "points_redeemed"]
     if kind in (EntryKind.EARN, EntryKind.REFUND):
-        return [("points_earned" if kind is EntryKind.EARN else "refund_applied")] if points else []
+        return [_purchase_event(kind, points)] if kind is EntryKind.EARN or points else []
     if kind is EntryKind.BONUS:
         return _bonus_events(details.get("bonus"), details.get("role"), points)
     if kind is EntryKind.BONUS_REVERSAL and details.get("role") == "referred":
         return ["referral_reversed"]
     return []
+
+
+def _purchase_event(kind: EntryKind, points: int) -> str:
+    if kind is EntryKind.REFUND:
+        return "refund_applied"
+    # A purchase that earned nothing (below the minimum, excluded categories) is still a purchase:
+    # integrations that record every purchase (outgoing webhooks) listen to both.
+    return "points_earned" if points > 0 else "purchase_recorded"
 
 
 def _bonus_events(bonus: object, role: object, points: int) -> list[str]:
@@ -71,6 +82,9 @@ DATA_FIELDS = (
     "referrer_id",
     "amount_kopecks",
     "bonus",
+    "reward_id",
+    "quantity",
+    "store_id",
 )
 
 
@@ -96,4 +110,25 @@ def _event(entry: LedgerEntry, event_id: str, event_type: str, data: dict[str, A
         member_id=entry.member_id,
         occurred_at=entry.created_at,
         data=data,
+    )
+
+
+def from_coupon_use(before: Coupon, after: Coupon) -> DomainEvent:
+    """Items of a coupon used at the till (``before`` and ``after`` are the till's copy around the
+    use): one event per use, named by the coupon's version so that a repeat dedupes."""
+    return DomainEvent(
+        event_id=f"coupon-use:{after.merchant_id}:{after.code}:{after.version}",
+        type="coupon_redeemed",
+        merchant_id=after.merchant_id,
+        member_id=after.member_id,
+        occurred_at=after.used_at or after.issued_at,
+        data={
+            "coupon": after.code,
+            "reward_id": after.reward_id,
+            "reward_name": after.reward_name,
+            "quantity": before.uses_left - after.uses_left,
+            "uses_left": after.uses_left,
+            "transaction_id": after.used_transaction_id,
+            "store_id": after.store_id,
+        },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -24,3 +25,10 @@ def new_id(prefix: str) -> str:
 
 def new_secret(prefix: str, nbytes: int = 32) -> str:
     return f"{prefix}_{secrets.token_urlsafe(nbytes)}"
+
+
+def derived_id(prefix: str, millis: int, key: bytes) -> str:
+    """Like ``new_id``, but the same ``key`` at the same time always gives the same id (for things
+    that must exist once per key, yet sort by time)."""
+    digest = hashlib.sha256(key).digest()
+    return f"{prefix}_{_base32(millis, 10)}{_base32(int.from_bytes(digest[:10], 'big'), 16)}"

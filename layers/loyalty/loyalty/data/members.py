@@ -9,6 +9,9 @@ Keys:
 - coupon (till)    pk ``COUPON#<merchant>#<code>``          sk ``COUPON``
 - coupon (member)  pk ``<merchant>#<member>``               sk ``COUPON#<issued at>#<code>``
 - push device      pk ``<merchant>#<member>``               sk ``DEVICE#<device id>``
+
+The table's stream (NEW_AND_OLD_IMAGES) is the outbox of coupon uses at the till;
+``coupon_uses_from_stream`` is the only place that reads its records.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -442,6 +445,22 @@ def stage_coupon_change(tx: Transaction, before: Coupon, after: Coupon) -> None:
         name="coupon",
     )
     tx.put(by_member)
+
+
+def coupon_uses_from_stream(event: Mapping[str, Any]) -> list[tuple[Coupon, Coupon]]:
+    """The coupons a batch of the table's stream shows used at the till, as (before, after) of the
+    till's copy. A use takes items and sets ``used_at``; a refund taking items back sets no
+    ``used_at`` and is not a use."""
+    uses: list[tuple[Coupon, Coupon]] = []
+    for record in event.get("Records", []):
+        images = record.get("dynamodb", {})
+        new, old = images.get("NewImage"), images.get("OldImage")
+        if record.get("eventName") != "MODIFY" or not new or not old or new["sk"]["S"] != COUPON_SK:
+            continue
+        before, after = _to_coupon(CouponItem.from_raw_data(old)), _to_coupon(CouponItem.from_raw_data(new))
+        if after.uses_left < before.uses_left and after.used_at is not None and after.used_at != before.used_at:
+            uses.append((before, after))
+    return uses
 
 
 # ---- push devices ------------------------------------------------------------------------------

@@ -39,16 +39,20 @@ class QueueConsumer:
         *,
         queue_url: str | None = None,
         backoff_seconds: int | None = None,
+        retry_delay: Callable[[int, Exception], int | None] | None = None,
     ) -> None:
         """With ``queue_url`` and ``backoff_seconds``, a failed message comes back after
         backoff_seconds x 2^(receives - 1) (at most 15 minutes), not after the fixed visibility
-        timeout: a supplier that is down is not hammered."""
+        timeout: a supplier that is down is not hammered. With ``queue_url`` and ``retry_delay``
+        instead, after ``retry_delay(receives, error)`` seconds: a schedule of the consumer's own
+        (None: the queue's visibility timeout)."""
         self.name = name
         self._handle = handle
         self._dlq_url = dlq_url
         self._max_receive_count = max_receive_count
         self._queue_url = queue_url
         self._backoff = backoff_seconds
+        self._retry_delay = retry_delay
         # When every record fails, report them all rather than fail the invocation: same retries,
         # but our dead-lettering with reasons still applies.
         self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -79,13 +83,18 @@ class QueueConsumer:
             if receives >= self._max_receive_count:
                 self._dead_letter(record, exc, permanent=False)
                 return
-            self._delay_retry(record, receives)
+            self._delay_retry(record, receives, exc)
             raise
 
-    def _delay_retry(self, record: SQSRecord, receives: int) -> None:
-        if self._queue_url is None or self._backoff is None:
+    def _delay(self, receives: int, exc: Exception) -> int | None:
+        if self._retry_delay is not None:
+            return self._retry_delay(receives, exc)
+        return min(self._backoff * 2 ** (receives - 1), 900) if self._backoff is not None else None
+
+    def _delay_retry(self, record: SQSRecord, receives: int, exc: Exception) -> None:
+        delay = self._delay(receives, exc) if self._queue_url is not None else None
+        if delay is None:
             return
-        delay = min(self._backoff * 2 ** (receives - 1), 900)
         try:
             client("sqs").change_message_visibility(
                 QueueUrl=self._queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
