@@ -274,7 +274,11 @@ class LocalStack:
         abandoned: a queue message it was working on is not deleted, so nothing is lost. Returns
         the names of the parts that did not stop in time (empty when all did)."""
         deadline = time.monotonic() + timeout
-        workers: list[threading.Thread] = [*self.pollers, *([self.scheduler] if self.scheduler else [])]
+        workers: list[threading.Thread] = [
+            thread
+            for thread in [*self.pollers, *([self.scheduler] if self.scheduler else [])]
+            if thread.ident is not None
+        ]  # a scheduler that was never started (LOYALTY_RUN_SCHEDULES=0) has nothing to join
         for worker in self.pollers:
             worker.stop()
         if self.scheduler is not None:

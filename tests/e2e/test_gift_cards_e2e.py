@@ -58,7 +58,11 @@ def test_an_order_paid_with_points_becomes_a_card_spendable_at_the_till(local: R
     delivered = wait_for(lambda: shop.call("GET", "/v1/gift-cards/orders/gift-1")["status"] == "delivered", timeout=30)
     assert delivered
     history = [h["status"] for h in shop.call("GET", "/v1/gift-cards/orders/gift-1")["history"]]
-    assert history == ["created", "submitted", "in_production", "shipped", "delivered"]
+    progression = ["created", "submitted", "in_production", "shipped", "delivered"]
+    # SevenDar retries webhooks, so on a loaded machine a later status may arrive before an earlier
+    # one, which is then ignored as stale: the history only ever moves forward.
+    assert history[:2] == ["created", "submitted"] and history[-1] == "delivered"
+    assert history == sorted(history, key=progression.index)
     [sd_order] = [o for o in standin(local) if o["status"] == "delivered"]
     code = sd_order["printed_codes"][0]
     card = shop.call("GET", f"/v1/gift-cards/{code}")
