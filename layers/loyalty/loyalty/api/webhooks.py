@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from loyalty.api.common import Page, Reply, Request
+from loyalty.api.common import Page, Query, Reply, Request
 
 WebhookEventType = Literal[
     "member.enrolled",
@@ -127,7 +127,7 @@ class WebhookDeliveryDetail(WebhookDeliveryView):
     payload: dict[str, Any] = Field(description="the body sent (its exact bytes are what is signed)")
 
 
-class DeliveryQuery(Request):
+class DeliveryQuery(Query):
     limit: int = Field(default=25, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=200)
     status: DeliveryStatusName | None = None

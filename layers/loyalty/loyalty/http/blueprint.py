@@ -58,6 +58,17 @@ class ReusableBlueprint(Blueprint):
         self._deferred_registrations.append(register)
 
 
+def _check_documentation(
+    path: str, summary: str | None, query: type[BaseModel] | None, documented: tuple[Any, ...]
+) -> None:
+    if query is not None and query.model_config.get("strict"):
+        raise TypeError(
+            f"route {path}: query parameters arrive as strings; derive {query.__name__} from api.common.Query"
+        )
+    if summary is None and documented != (None, None, None, (), (), False):
+        raise TypeError(f"route {path}: documentation needs a summary")
+
+
 class ApiBlueprint(ReusableBlueprint):
     """Routes that answer domain errors in our shape, and document themselves for the API document.
 
@@ -83,17 +94,9 @@ class ApiBlueprint(ReusableBlueprint):
     ) -> Callable[..., Any]:
         """Chalice's route, plus documentation (see ``loyalty.http.docs.RouteDoc``); routes without a
         ``summary`` are left out of the registry (local-only routes)."""
+        _check_documentation(path, summary, query, (request, query, response, errors, tags, idempotent))
         register = super().route(path, **kwargs)
         methods = [str(method).upper() for method in kwargs.get("methods", ["GET"])]
-        if summary is None and (request, query, response, errors, tags, idempotent) != (
-            None,
-            None,
-            None,
-            (),
-            (),
-            False,
-        ):
-            raise TypeError(f"route {path}: documentation needs a summary")
 
         def decorator(view: Callable[..., Any]) -> Any:
             if summary is not None:
