@@ -24,3 +24,9 @@ def new_id(prefix: str) -> str:
 
 def new_secret(prefix: str, nbytes: int = 32) -> str:
     return f"{prefix}_{secrets.token_urlsafe(nbytes)}"
+
+
+def id_bound(prefix: str, millis: int, *, last: bool) -> str:
+    """The smallest (or, with ``last``, the largest) id ``new_id`` can make in millisecond ``millis``:
+    bounds of a creation-time range over ids."""
+    return f"{prefix}_{_base32(millis, 10)}" + (_ALPHABET[-1] * 16 if last else "")

@@ -89,3 +89,5 @@ def _refused(merchant_id: str, request: EnrollRequest, contact: Contact, exc: Al
         ) from exc
     if exc.what == "card" and request.card_number is not None:
         raise Conflict("this card is linked to another member", code="card_in_use") from exc
+    if exc.what == "email":
+        raise Conflict("a member with this email is already enrolled", code="email_in_use") from exc
