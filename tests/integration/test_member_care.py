@@ -83,7 +83,6 @@ def test_the_list_pages_newest_first_and_filters_by_tier_status_and_last_purchas
 
 def test_another_merchants_list_holds_none_of_these_members(members_api: GatewayClient, admin: GatewayClient) -> None:
     from functions.members.app import app
-
     from tests.integration.conftest import create_merchant
 
     enroll(members_api)
