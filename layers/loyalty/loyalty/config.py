@@ -38,6 +38,7 @@ class TableNames(EnvConfig):
     operations_table: str
     notifications_table: str
     gift_cards_table: str
+    jobs_table: str
 
 
 class CoreConfig(TableNames):

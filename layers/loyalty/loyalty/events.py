@@ -35,7 +35,7 @@ def _event_type(entry: LedgerEntry) -> str | None:
         EntryKind.REWARD: "coupon_issued",
         EntryKind.COUPON: "coupon_issued",
         EntryKind.TIER: "tier_changed",
-        EntryKind.ENROLLED: "welcome",
+        EntryKind.ENROLLED: None if details.get("quiet") else "welcome",  # imported quietly: no welcome message
     }
     if entry.kind in simple:
         return simple[entry.kind]

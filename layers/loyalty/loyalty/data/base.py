@@ -73,7 +73,7 @@ def table_base(cls: type[Item]) -> type[Item]:
 
 def bind_tables(tables: TableNames) -> None:
     """Name every table from the configuration; called once at cold start."""
-    from loyalty.data import gift_cards, ledger, members, merchants, notifications, operations  # noqa: F401 - registers
+    from loyalty.data import gift_cards, jobs, ledger, members, merchants, notifications, operations  # noqa: F401 - registers
 
     for base in _TABLE_BASES:
         base.Meta.table_name = getattr(tables, base.table_env)

@@ -307,6 +307,24 @@ def add_counters(merchant_id: str, day: date, counters: Mapping[str, int]) -> No
         )
 
 
+class CounterItem(_MerchantsTable):
+    """A counters item, for adding to it inside a transaction (its counters are named at run time)."""
+
+
+def stage_counters(tx: Transaction, merchant_id: str, counters_by_day: Mapping[date, Mapping[str, int]]) -> None:
+    """ADD counters to the merchant's total and to each day's and month's counters, in the
+    transaction being built (so they count exactly when its other writes happen)."""
+    by_sk: dict[str, dict[str, int]] = {}
+    for day, counters in counters_by_day.items():
+        for sk in (TOTAL, _day_sk(day), _month_sk(day)):
+            summed = by_sk.setdefault(sk, {})
+            for name, value in counters.items():
+                summed[name] = summed.get(name, 0) + value
+    for sk, counters in by_sk.items():
+        actions = [NumberAttribute(attr_name=name).add(value) for name, value in counters.items()]
+        tx.update(CounterItem(merchant_id, sk), actions)
+
+
 def _numbers(item: Mapping[str, Any]) -> dict[str, int]:
     return {name: int(value["N"]) for name, value in item.items() if "N" in value}
 
