@@ -101,6 +101,7 @@ class Transaction:
         if len(self._writes) == 1 and self._writes[0].action != "check":
             self._write_one(self._writes[0])
             return
+        self._writes.sort(key=lambda queued: _SENT_ORDER[queued.action])  # stable: order kept within a group
         try:
             with TransactWrite(connection=connection()) as transaction:
                 for write in self._writes:
@@ -117,7 +118,10 @@ class Transaction:
 
     def _add(self, write: _Write) -> None:
         self._writes.append(write)
-        self._writes.sort(key=lambda queued: _SENT_ORDER[queued.action])  # stable: order kept within a group
+
+    def include(self, other: Transaction) -> None:
+        """Add the writes ``other`` holds (built on its own, committed as part of this one)."""
+        self._writes.extend(other._writes)
 
     def _failure(self, exc: TransactWriteError) -> Exception:
         reasons = exc.cancellation_reasons or []

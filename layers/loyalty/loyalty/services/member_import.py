@@ -139,6 +139,7 @@ class Prepared:
     change: MemberChange
     record: Operation
     welcome: bool  # the welcome bonus is paid (and marked paid for the phone)
+    writes: Transaction = field(default_factory=Transaction)  # the row's writes, staged once
 
     @property
     def claims(self) -> set[str]:
@@ -176,18 +177,14 @@ def prepare(
         created_at=now,
         member_id=member_id,
     )
-    return Prepared(row, change, record, welcome and bool(program.bonuses.welcome_points))
+    prepared = Prepared(row, change, record, welcome and bool(program.bonuses.welcome_points))
+    operations.stage_create(prepared.writes, record)  # first: a row applied before is named as such
+    changes.stage(prepared.writes, change, mark_welcome=prepared.welcome)
+    return prepared
 
 
 def _stage(tx: Transaction, prepared: Prepared) -> None:
-    operations.stage_create(tx, prepared.record)  # first: a row applied before is named as such
-    changes.stage(tx, prepared.change, mark_welcome=prepared.welcome)
-
-
-def _items(prepared: Prepared) -> int:
-    tx = Transaction()
-    _stage(tx, prepared)
-    return len(tx)
+    tx.include(prepared.writes)
 
 
 # ---- a batch ---------------------------------------------------------------------------------------
@@ -291,7 +288,7 @@ def _consume(
         except LoyaltyError as exc:
             tally.errors.append(RowError(row.line, exc.message))
             continue
-        size = _items(prepared)
+        size = len(prepared.writes)
         if items + size > MAX_ITEMS or claimed & prepared.claims:
             _apply_batch(batch, remake, tally)
             batch, items, claimed = [], 0, set()
