@@ -232,6 +232,24 @@ def stage_reward(tx: Transaction, reward: Reward) -> None:
     )
 
 
+def save_reward(reward: Reward) -> None:
+    """An existing reward as edited (``Stale("reward")`` if there is no such reward)."""
+    tx = Transaction()
+    tx.update(
+        RewardItem(reward.merchant_id, f"REWARD#{reward.reward_id}"),
+        [
+            RewardItem.name.set(reward.name),
+            RewardItem.description.set(reward.description) if reward.description else RewardItem.description.remove(),
+            RewardItem.cost_points.set(reward.cost_points),
+            RewardItem.coupon_valid_days.set(reward.coupon_valid_days),
+            RewardItem.active.set(reward.active),
+        ],
+        condition=RewardItem.pk.exists(),
+        name="reward",
+    )
+    tx.commit()
+
+
 def get_reward(merchant_id: str, reward_id: str) -> Reward | None:
     try:
         return _reward(RewardItem.get(merchant_id, f"REWARD#{reward_id}"))
