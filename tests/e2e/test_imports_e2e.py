@@ -116,3 +116,32 @@ def test_a_large_member_import_reports_progress_and_a_resumed_run_applies_no_row
     [sample] = shop.call("GET", "/v1/members", email="guest70@example.ru")["members"]
     assert (sample["name"], sample["balance"]) == ("Гость 70", 0)
     assert shop.call("GET", "/v1/members", phone="+79250000006")["members"][0]["balance"] == 6
+
+
+def test_the_operator_cli_creates_a_merchant_imports_and_exports_with_progress(
+    local: RunningStack, tmp_path: Any
+) -> None:
+    from loyalty_cli.main import app
+    from typer.testing import CliRunner
+
+    from tests.support.local_stack import ADMIN_TOKEN
+
+    runner = CliRunner()
+    created = runner.invoke(
+        app, ["merchant", "create", "Салон «Лето»", "--api", local.api, "--admin-token", ADMIN_TOKEN]
+    )
+    assert created.exit_code == 0, created.output
+    key = created.output.split("api_key")[1].split()[0]
+    source = tmp_path / "members.csv"
+    source.write_text("phone,name,opening_balance\n+79260000001,Анна,10\nnot-a-phone,Борис,0\n", encoding="utf-8")
+    imported = runner.invoke(app, ["import", "members", str(source), "--api", local.api, "--key", key])
+    assert imported.exit_code == 0, imported.output
+    assert "1 done" in imported.output and "1 failed" in imported.output and "line" in imported.output
+    out = tmp_path / "export.csv"
+    exported = runner.invoke(app, ["export", "members", "--out", str(out), "--api", local.api, "--key", key])
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(row["phone"], row["name"], row["balance"]) for row in rows] == [("+79260000001", "Анна", "10")]
+    refused = runner.invoke(app, ["import", "members", str(source), "--api", local.api, "--key", "lk_wrong"])
+    assert refused.exit_code == 1 and "401" in refused.output
+    assert runner.invoke(app, ["keys", "list", "--api", local.api, "--key", key]).exit_code == 2  # routes to come
