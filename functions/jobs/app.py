@@ -34,12 +34,6 @@ runtime.bootstrap(CONFIG)
 bp = ApiBlueprint(__name__, tags=("Imports and exports",))
 
 
-def actor() -> str:
-    """Who asked, for the audit: the staff member once staff accounts exist, else the API key."""
-    context = dict(bp.current_request.context.get("authorizer") or {})
-    return str(context.get("user_id") or context.get("key_id") or "api-key")
-
-
 @bp.route(
     "/v1/imports",
     methods=["POST"],
@@ -97,7 +91,7 @@ def get_import(job_id: str) -> object:
 def post_export() -> object:
     request = bp.parse(ExportRequest)
     view, replayed = jobs.create_export(
-        bp.merchant_id(), request, actor(), CONFIG.files_bucket, CONFIG.jobs_queue_url, utcnow()
+        bp.merchant_id(), request, bp.actor(), CONFIG.files_bucket, CONFIG.jobs_queue_url, utcnow()
     )
     return idempotent_reply(202, view, replayed)
 

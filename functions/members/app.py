@@ -55,13 +55,6 @@ def enroll_member() -> object:
     return reply(201, members.view(member, cipher, now))
 
 
-def actor() -> str:
-    """Who is acting, for the ledger's ``author``: the staff member once staff accounts exist
-    (their authorizer context names them), else the merchant's API key."""
-    context = dict(bp.current_request.context.get("authorizer") or {})
-    return str(context.get("user_id") or context.get("key_id") or "api-key")
-
-
 @bp.route(
     "/v1/members/{member_id}",
     methods=["GET"],
@@ -128,7 +121,7 @@ def list_members() -> object:
 )
 def edit_member(member_id: str) -> object:
     request = bp.parse(MemberEdit)
-    detail = care.edit(bp.merchant_id(), member_id, request, actor(), runtime.current().cipher(), utcnow())
+    detail = care.edit(bp.merchant_id(), member_id, request, bp.actor(), runtime.current().cipher(), utcnow())
     return reply(200, detail)
 
 
@@ -143,7 +136,7 @@ def edit_member(member_id: str) -> object:
 )
 def block_member(member_id: str) -> object:
     reason = bp.parse(BlockRequest).reason
-    return reply(200, care.block(bp.merchant_id(), member_id, reason, actor(), runtime.current().cipher(), utcnow()))
+    return reply(200, care.block(bp.merchant_id(), member_id, reason, bp.actor(), runtime.current().cipher(), utcnow()))
 
 
 @bp.route(
@@ -155,7 +148,7 @@ def block_member(member_id: str) -> object:
     errors=(404,),
 )
 def unblock_member(member_id: str) -> object:
-    return reply(200, care.unblock(bp.merchant_id(), member_id, actor(), runtime.current().cipher(), utcnow()))
+    return reply(200, care.unblock(bp.merchant_id(), member_id, bp.actor(), runtime.current().cipher(), utcnow()))
 
 
 @bp.route(
@@ -171,7 +164,7 @@ def unblock_member(member_id: str) -> object:
 )
 def post_adjustment(member_id: str) -> object:
     request = bp.parse(AdjustmentRequest)
-    view, replayed = care.adjust(bp.merchant_id(), member_id, request, actor(), utcnow())
+    view, replayed = care.adjust(bp.merchant_id(), member_id, request, bp.actor(), utcnow())
     return idempotent_reply(201, view, replayed)
 
 
@@ -187,7 +180,7 @@ def post_adjustment(member_id: str) -> object:
 def link_card(member_id: str) -> object:
     number = bp.parse(CardLinkRequest).card_number
     cipher = runtime.current().cipher()
-    return reply(200, care.link_card(bp.merchant_id(), member_id, number, actor(), cipher, utcnow()))
+    return reply(200, care.link_card(bp.merchant_id(), member_id, number, bp.actor(), cipher, utcnow()))
 
 
 @bp.route(
@@ -207,7 +200,7 @@ def replace_card(member_id: str, card_number: str) -> object:
         card_number,
         request.new_card_number,
         request.reason,
-        actor(),
+        bp.actor(),
         runtime.current().cipher(),
         utcnow(),
     )
@@ -226,7 +219,7 @@ def replace_card(member_id: str, card_number: str) -> object:
 def block_card(member_id: str, card_number: str) -> object:
     reason = bp.parse(CardBlockRequest).reason
     cipher = runtime.current().cipher()
-    return reply(200, care.block_card(bp.merchant_id(), member_id, card_number, reason, actor(), cipher, utcnow()))
+    return reply(200, care.block_card(bp.merchant_id(), member_id, card_number, reason, bp.actor(), cipher, utcnow()))
 
 
 @bp.route(

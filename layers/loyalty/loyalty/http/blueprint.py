@@ -142,6 +142,12 @@ class ApiBlueprint(ReusableBlueprint):
             raise Unauthenticated("this route needs a merchant API key")
         return str(merchant_id)
 
+    def actor(self) -> str:
+        """Who is acting, for ledger authors and audits: the staff member once staff accounts exist
+        (their authorizer context names them), else the merchant's API key."""
+        context = self._authorizer_context()
+        return str(context.get("user_id") or context.get("key_id") or "api-key")
+
     def parse(self, model: type[ModelT]) -> ModelT:
         raw = self.current_request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:

@@ -29,7 +29,7 @@ from loyalty.pii.contact import normalise_email, normalise_phone
 from loyalty.services.changes import Decision, Unchanged, apply_change
 from loyalty.services.idempotency import ClientRequest
 from loyalty.services.me import me_view
-from loyalty.services.members import get_existing, view
+from loyalty.services.members import view
 from loyalty.services.merchants import programs
 from loyalty.services.rewards import coupon_view
 
@@ -207,7 +207,6 @@ def adjust(
 ) -> tuple[AdjustmentView, bool]:
     """A manual adjustment with a reason: a ledger entry like any other, once per adjustment_id
     (the same id for another member or amount is a 409)."""
-    get_existing(merchant_id, member_id, consistent=False)
     program = programs.get(merchant_id).program
     keyed = AdjustmentView(
         adjustment_id=request.adjustment_id,

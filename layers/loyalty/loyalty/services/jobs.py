@@ -173,10 +173,10 @@ def run(
     except InvalidRequest as exc:  # the file itself is unusable: no retry will help
         jobs.fail(job, exc.message, now)
         return "failed"
-    if result.finished and job.kind.startswith("import_"):
+    if not result.finished:
+        queue_chunk(queue_url, job, chunk + 1)  # before the progress: see the module's docstring
+    elif job.kind.startswith("import_"):
         result = _with_report(job, result, bucket)
-    else:
-        queue_chunk(queue_url, job, chunk + 1)
     try:
         jobs.commit_chunk(job, result, now)
     except Stale:
