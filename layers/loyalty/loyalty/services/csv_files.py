@@ -120,6 +120,34 @@ def rows(bucket: str, key: str, shape: Layout, offset: int, line: int) -> Iterat
         yield _row(record, shape, first_line, position["offset"], position["lines"])
 
 
+@dataclass(frozen=True)
+class Resumed:
+    """A job's file, from where the job stands: its rows on, the position, and (at the first
+    chunk only) how many rows the file has."""
+
+    rows: Iterator[Row]
+    position: dict[str, Any]
+    total: int | None
+
+    def after(self, row: Row) -> dict[str, Any]:
+        """The position just after ``row``, where the next chunk starts."""
+        return {**self.position, "offset": row.end_offset, "line": row.end_line + 1}
+
+
+def resume(
+    bucket: str, key: str, position: Mapping[str, Any], aliases: Mapping[str, str], required: tuple[str, ...]
+) -> Resumed:
+    """The first chunk reads the file's layout and counts its rows; later ones start where the
+    last one stopped."""
+    total = None
+    if "layout" not in position:
+        shape = layout(bucket, key, aliases, required)
+        total = count_rows(bucket, key, shape)
+        position = {"layout": shape.to_dict(), "offset": shape.data_offset, "line": shape.data_line}
+    shape = Layout.from_dict(position["layout"])
+    return Resumed(rows(bucket, key, shape, int(position["offset"]), int(position["line"])), dict(position), total)
+
+
 def _row(record: list[str], shape: Layout, line: int, end_offset: int, end_line: int) -> Row:
     if not any(value.strip() for value in record):
         return Row(line, {}, end_offset, end_line)  # a blank line

@@ -229,26 +229,17 @@ def _apply_one(prepared: Prepared, remake: Callable[[Prepared, bool], Prepared],
 def run_chunk(job: Job, bucket: str, cipher: PiiCipher, now: datetime, deadline: float) -> ChunkResult:
     """Apply the rows from where the job stands, until ``ROWS_PER_CHUNK`` rows, the deadline (a
     monotonic time), or the end of the file."""
-    position = dict(job.position)
-    total = None
-    if "layout" not in position:
-        shape = csv_files.layout(bucket, job.file_key, COLUMNS, ("phone",))
-        total = csv_files.count_rows(bucket, job.file_key, shape)
-        position = {"layout": shape.to_dict(), "offset": shape.data_offset, "line": shape.data_line}
-    shape = csv_files.Layout.from_dict(position["layout"])
+    reading = csv_files.resume(bucket, job.file_key, job.position, COLUMNS, ("phone",))
     program = programs.get(job.merchant_id).program
     tally = Tally()
 
     def remake(prepared: Prepared, welcome: bool) -> Prepared:
         return prepare(job, prepared.row, program, cipher, now, welcome=welcome and prepared.welcome)
 
-    rows = csv_files.rows(bucket, job.file_key, shape, int(position["offset"]), int(position["line"]))
-    end = _consume(_limited(rows, deadline), job, program, cipher, now, tally, remake)
-    finished = end is None
-    if end is not None:
-        position = {**position, "offset": end.end_offset, "line": end.end_line + 1}
+    end = _consume(_limited(reading.rows, deadline), job, program, cipher, now, tally, remake)
+    position = reading.position if end is None else reading.after(end)
     errors = tuple(sorted(tally.errors, key=lambda error: error.line))
-    return ChunkResult(tally.done, len(errors), errors, position, finished, total)
+    return ChunkResult(tally.done, len(errors), errors, position, end is None, reading.total)
 
 
 def _limited(rows: Iterator[csv_files.Row], deadline: float) -> Iterator[csv_files.Row | None]:

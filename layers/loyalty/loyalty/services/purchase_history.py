@@ -183,16 +183,10 @@ def _member(merchant_id: str, values: dict[str, str], cipher: PiiCipher) -> str 
 def run_chunk(job: Job, bucket: str, cipher: PiiCipher, now: datetime, deadline: float) -> ChunkResult:
     """Record the rows from where the job stands, until ``ROWS_PER_CHUNK`` rows, the deadline (a
     monotonic time), or the end of the file."""
-    position, total = dict(job.position), None
-    if "layout" not in position:
-        shape = csv_files.layout(bucket, job.file_key, COLUMNS, ("transaction_id", "date"))
-        total = csv_files.count_rows(bucket, job.file_key, shape)
-        position = {"layout": shape.to_dict(), "offset": shape.data_offset, "line": shape.data_line}
-    shape = csv_files.Layout.from_dict(position["layout"])
-    rows = csv_files.rows(bucket, job.file_key, shape, int(position["offset"]), int(position["line"]))
+    reading = csv_files.resume(bucket, job.file_key, job.position, COLUMNS, ("transaction_id", "date"))
     batch = _Batch(now)
     last = None
-    for taken, row in enumerate((row for row in rows if row.values or row.problem), start=1):
+    for taken, row in enumerate((row for row in reading.rows if row.values or row.problem), start=1):
         last = row
         batch.add(row, job.merchant_id, cipher)
         if taken >= ROWS_PER_CHUNK or time.monotonic() > deadline:
@@ -200,10 +194,9 @@ def run_chunk(job: Job, bucket: str, cipher: PiiCipher, now: datetime, deadline:
     else:
         last = None
     batch.flush()
-    if last is not None:
-        position = {**position, "offset": last.end_offset, "line": last.end_line + 1}
+    position = reading.position if last is None else reading.after(last)
     errors = sorted(batch.errors, key=lambda error: error.line)
-    return ChunkResult(batch.done, len(errors), tuple(errors), position, last is None, total)
+    return ChunkResult(batch.done, len(errors), tuple(errors), position, last is None, reading.total)
 
 
 class _Batch:
