@@ -128,6 +128,18 @@ def get_order(order_id: str) -> object:
 
 
 @bp.route(
+    "/v1/gift-cards/orders/{order_id}/cancel",
+    methods=["POST"],
+    authorizer=merchant_key,
+    response=GiftCardOrderView,
+    errors=(404, 409, 503),
+    summary="Cancel an order while SevenDar still allows it (not once shipped); points paid come back once",
+)
+def cancel_order(order_id: str) -> object:
+    return reply(200, gift_cards.cancel(bp.merchant_id(), order_id, sevendar(), utcnow()))
+
+
+@bp.route(
     "/v1/gift-cards/{code}",
     methods=["GET"],
     authorizer=merchant_key,

@@ -1,18 +1,35 @@
-"""Members as merchant systems see them: enroll at the till or in a shop, look up by card or phone."""
+"""Members as merchant systems see them: enroll at the till or in a shop, look up by card, phone or
+email; and member care from the back office: the list, a member's page, editing, blocking, manual
+adjustments, cards."""
 
 from __future__ import annotations
 
 from loyalty import runtime
+from loyalty.api.care import MemberDetail
 from loyalty.api.history import EntryPage, HistoryQuery
 from loyalty.api.me import QrScan
-from loyalty.api.members import EnrollRequest, MemberList, MemberSearch, MemberView
+from loyalty.api.members import (
+    AdjustmentRequest,
+    AdjustmentView,
+    BlockRequest,
+    CardBlockRequest,
+    CardLinkRequest,
+    CardReplaceRequest,
+    EnrollRequest,
+    MemberEdit,
+    MemberList,
+    MemberListQuery,
+    MemberPage,
+    MemberSearch,
+    MemberView,
+)
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest, NotFound
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
-from loyalty.http.blueprint import ApiBlueprint, reply
-from loyalty.services import auth, enrollment, history, members
+from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
+from loyalty.services import auth, care, enrollment, history, members
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
@@ -42,37 +59,167 @@ def enroll_member() -> object:
     "/v1/members/{member_id}",
     methods=["GET"],
     authorizer=merchant_key,
-    summary="A member: card, masked contacts, tier and balance",
-    response=MemberView,
+    summary="A member's page: card(s), masked contacts, status, balance and pending points, tier and "
+    "progress, totals, consents, coupons",
+    response=MemberDetail,
     errors=(404,),
 )
 def get_member(member_id: str) -> object:
     cipher = runtime.current().cipher()
-    member = members.get_active(bp.merchant_id(), member_id, consistent=True)
-    return reply(200, members.view(member, cipher, utcnow()))
+    member = members.get_existing(bp.merchant_id(), member_id)
+    return reply(200, care.detail(member, cipher, utcnow()))
 
 
 @bp.route(
     "/v1/members",
     methods=["GET"],
     authorizer=merchant_key,
-    summary="Find a member by phone or card number (an empty list when none matches)",
+    summary="Find a member by phone, card number or email (an empty list when none matches)",
     query=MemberSearch,
     response=MemberList,
 )
 def find_members() -> object:
     search = bp.query_model(MemberSearch)
-    phone, card = search.phone, search.card
-    if (phone is None) == (card is None):
-        raise InvalidRequest("search by exactly one of ?phone= or ?card=", details={"fields": ["phone", "card"]})
+    given = [value for value in (search.phone, search.card, search.email) if value is not None]
+    if len(given) != 1:
+        raise InvalidRequest(
+            "search by exactly one of ?phone=, ?card= or ?email=", details={"fields": ["phone", "card", "email"]}
+        )
     merchant_id = bp.merchant_id()
     cipher = runtime.current().cipher()
     try:
-        member_id = members.find_member_id(merchant_id, phone=phone, card_number=card, cipher=cipher)
+        member_id = members.find_member_id(
+            merchant_id, phone=search.phone, card_number=search.card, email=search.email, cipher=cipher
+        )
     except NotFound:
         return reply(200, MemberList(members=[]))
-    member = members.get_active(merchant_id, member_id, consistent=True)
+    member = members.get_existing(merchant_id, member_id)
     return reply(200, MemberList(members=[members.view(member, cipher, utcnow())]))
+
+
+@bp.route(
+    "/v1/members/list",
+    methods=["GET"],
+    authorizer=merchant_key,
+    summary="The member list, newest first, page by page: by tier, status, enrolment or last-purchase date",
+    query=MemberListQuery,
+    response=MemberPage,
+)
+def list_members() -> object:
+    query = bp.query_model(MemberListQuery)
+    return reply(200, care.list_members(bp.merchant_id(), query, runtime.current().cipher(), utcnow()))
+
+
+@bp.route(
+    "/v1/members/{member_id}",
+    methods=["PATCH"],
+    authorizer=merchant_key,
+    summary="Correct a member's name, phone, email or birthday (a phone or email of another member is a 409)",
+    request=MemberEdit,
+    response=MemberDetail,
+    errors=(404, 409),
+)
+def edit_member(member_id: str) -> object:
+    request = bp.parse(MemberEdit)
+    detail = care.edit(bp.merchant_id(), member_id, request, bp.actor(), runtime.current().cipher(), utcnow())
+    return reply(200, detail)
+
+
+@bp.route(
+    "/v1/members/{member_id}/block",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Block a member: no earning or spending at the till or in the app until unblocked",
+    request=BlockRequest,
+    response=MemberDetail,
+    errors=(404,),
+)
+def block_member(member_id: str) -> object:
+    reason = bp.parse(BlockRequest).reason
+    return reply(200, care.block(bp.merchant_id(), member_id, reason, bp.actor(), runtime.current().cipher(), utcnow()))
+
+
+@bp.route(
+    "/v1/members/{member_id}/unblock",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Unblock a member",
+    response=MemberDetail,
+    errors=(404,),
+)
+def unblock_member(member_id: str) -> object:
+    return reply(200, care.unblock(bp.merchant_id(), member_id, bp.actor(), runtime.current().cipher(), utcnow()))
+
+
+@bp.route(
+    "/v1/members/{member_id}/adjustments",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Add or take points by hand, with a reason: a ledger entry, once per adjustment_id",
+    request=AdjustmentRequest,
+    response=AdjustmentView,
+    status=201,
+    errors=(404, 409, 503),
+    idempotent=True,
+)
+def post_adjustment(member_id: str) -> object:
+    request = bp.parse(AdjustmentRequest)
+    view, replayed = care.adjust(bp.merchant_id(), member_id, request, bp.actor(), utcnow())
+    return idempotent_reply(201, view, replayed)
+
+
+@bp.route(
+    "/v1/members/{member_id}/cards",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Link a plastic card to the member (one a card order reserved, or any free number)",
+    request=CardLinkRequest,
+    response=MemberDetail,
+    errors=(404, 409, 422),
+)
+def link_card(member_id: str) -> object:
+    number = bp.parse(CardLinkRequest).card_number
+    cipher = runtime.current().cipher()
+    return reply(200, care.link_card(bp.merchant_id(), member_id, number, bp.actor(), cipher, utcnow()))
+
+
+@bp.route(
+    "/v1/members/{member_id}/cards/{card_number}/replace",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Replace a lost card: the old number stops working at once; a new plastic or virtual card takes its place",
+    request=CardReplaceRequest,
+    response=MemberDetail,
+    errors=(404, 409, 422),
+)
+def replace_card(member_id: str, card_number: str) -> object:
+    request = bp.parse(CardReplaceRequest)
+    detail = care.replace_card(
+        bp.merchant_id(),
+        member_id,
+        card_number,
+        request.new_card_number,
+        request.reason,
+        bp.actor(),
+        runtime.current().cipher(),
+        utcnow(),
+    )
+    return reply(200, detail)
+
+
+@bp.route(
+    "/v1/members/{member_id}/cards/{card_number}/block",
+    methods=["POST"],
+    authorizer=merchant_key,
+    summary="Block one of the member's cards: it stops finding the member at once",
+    request=CardBlockRequest,
+    response=MemberDetail,
+    errors=(404, 422),
+)
+def block_card(member_id: str, card_number: str) -> object:
+    reason = bp.parse(CardBlockRequest).reason
+    cipher = runtime.current().cipher()
+    return reply(200, care.block_card(bp.merchant_id(), member_id, card_number, reason, bp.actor(), cipher, utcnow()))
 
 
 @bp.route(
@@ -104,7 +251,7 @@ def scan_qr() -> object:
     merchant_id = bp.merchant_id()
     card = auth.card_from_qr(merchant_id, request.payload, runtime.current().keys().token_key)
     cipher = runtime.current().cipher()
-    member = members.get_active(merchant_id, members.find_member_id(merchant_id, card_number=card, cipher=cipher))
+    member = members.get_existing(merchant_id, members.find_member_id(merchant_id, card_number=card, cipher=cipher))
     return reply(200, members.view(member, cipher, utcnow()))
 
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from loyalty import runtime
-from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, CouponView, RewardList, RewardRequest, RewardView
+from loyalty.api.redemptions import (
+    ClaimRequest,
+    CouponRedeemRequest,
+    CouponView,
+    RewardEdit,
+    RewardList,
+    RewardRequest,
+    RewardView,
+)
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.http.app import create_app
@@ -42,6 +50,32 @@ def get_rewards() -> object:
 def post_reward() -> object:
     view, replayed = rewards.create_reward(bp.merchant_id(), bp.parse(RewardRequest), utcnow())
     return idempotent_reply(201, view, replayed)
+
+
+@bp.route(
+    "/v1/rewards/{reward_id}",
+    methods=["PATCH"],
+    authorizer=merchant_key,
+    summary="Edit a reward (name, description, points, coupon validity; active false retires it); "
+    "coupons already claimed stay as issued and valid",
+    request=RewardEdit,
+    response=RewardView,
+    errors=(404,),
+)
+def patch_reward(reward_id: str) -> object:
+    return reply(200, rewards.edit_reward(bp.merchant_id(), reward_id, bp.parse(RewardEdit)))
+
+
+@bp.route(
+    "/v1/rewards/{reward_id}",
+    methods=["DELETE"],
+    authorizer=merchant_key,
+    summary="Retire a reward: no new claims; coupons already claimed stay valid",
+    response=RewardView,
+    errors=(404,),
+)
+def retire_reward(reward_id: str) -> object:
+    return reply(200, rewards.edit_reward(bp.merchant_id(), reward_id, RewardEdit(active=False)))
 
 
 @bp.route(

@@ -39,9 +39,79 @@ def apply() -> None:
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         handler.call_action = _serialised(handler.call_action)  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _size_items_once()
+    _parse_conditions_once()
     for method in ("get_item", "delete_item", "query"):
         setattr(Table, method, _key_size_checked(getattr(Table, method)))
     _applied = True
+
+
+def _size_items_once() -> None:
+    """moto checks DynamoDB's 400 KB item limit by adding up the whole item again at every
+    attribute set: quadratic in the attributes, and most of the time of writing a member (45
+    attributes). Keep a running total instead; the same limit, the same error."""
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    LimitedSizeDict.__setitem__ = _set_item  # type: ignore[method-assign]
+    for name in ("__delitem__", "pop", "popitem", "clear", "update", "setdefault"):
+        setattr(LimitedSizeDict, name, _forgetting_size(getattr(dict, name)))
+
+
+def _size_of(key: str, value: Any) -> int:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    return int(bytesize(key) + (value.size() if type(value) is DynamoType else bytesize(str(value))))
+
+
+def _set_item(self: Any, key: str, value: Any) -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+
+    current = self.__dict__.get("_size")
+    if current is None:
+        current = sum(_size_of(k, v) for k, v in self.items())
+    if key in self:
+        current -= _size_of(key, self[key])
+    after = current + _size_of(key, value)
+    if after > 405000:  # moto's own figure for DynamoDB's 400 KB
+        raise ItemSizeTooLarge
+    self.__dict__["_size"] = after
+    dict.__setitem__(self, key, value)
+
+
+def _forgetting_size(method: Any) -> Any:
+    def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self.__dict__.pop("_size", None)  # summed again at the next set
+        return method(self, *args, **kwargs)
+
+    return changed
+
+
+def _parse_conditions_once() -> None:
+    """moto parses a condition expression again for every item; a transaction of imported members
+    carries a hundred copies of ``attribute_not_exists(#pk)``. Parsed trees only read the item
+    they are evaluated against, so the same expression with the same names and values is parsed
+    once."""
+    import json
+    from functools import lru_cache
+
+    from moto.dynamodb import comparisons
+
+    parse = comparisons.get_filter_expression
+
+    @lru_cache(maxsize=4096)
+    def parsed(expression: str, names: str, values: str) -> Any:
+        return parse(expression, json.loads(names), json.loads(values))
+
+    def get_filter_expression(expression: Any, names: Any = None, values: Any = None) -> Any:
+        if not isinstance(expression, str):
+            return parse(expression, names, values)
+        return parsed(expression, json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+
+    from moto.dynamodb.models import table
+
+    comparisons.get_filter_expression = get_filter_expression  # type: ignore[assignment]
+    table.get_filter_expression = get_filter_expression  # type: ignore[attr-defined,assignment]
 
 
 def _serialised(call_action: Any) -> Any:

@@ -163,6 +163,7 @@ def provision(
     _create_secrets(stack, session.client("secretsmanager"), secret_values or {})
     _create_buses_and_topics(stack, resolver, session.client("events"), session.client("sns"))
     _create_queues(stack, resolver, session.client("sqs"), queue_visibility_timeout)
+    _create_buckets(stack, resolver, session.client("s3"))
     _create_rules(stack, resolver, session.client("events"))
     _create_email_identities(stack, resolver, session.client("sesv2"))
     _create_usage_plans(stack, resolver, session.client("apigateway"))
@@ -280,6 +281,8 @@ def _create_queues(stack: Stack, resolver: Resolver, sqs: Any, visibility_timeou
             for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
             if key in props
         }
+        if props.get("FifoQueue"):
+            attributes["FifoQueue"] = "true"
         if visibility_timeout:
             attributes["VisibilityTimeout"] = str(visibility_timeout)
         if "RedrivePolicy" in props:
@@ -288,6 +291,24 @@ def _create_queues(stack: Stack, resolver: Resolver, sqs: Any, visibility_timeou
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         stack.refs[name] = url
         stack.attributes.update({(name, "Arn"): arn, (name, "QueueName"): queue_name, (name, "QueueUrl"): url})
+
+
+def _create_buckets(stack: Stack, resolver: Resolver, s3: Any) -> None:
+    """Buckets by their template names (or, unnamed ones, as CloudFormation would name them), with
+    their CORS rules (the web app uploads to them)."""
+    for name, resource in _by_type(stack.template, "AWS::S3::Bucket"):
+        props = resolver.resolve(resource.get("Properties", {}))
+        bucket = props.get("BucketName") or f"local-{name.lower()}"
+        configuration = {} if stack.region == "us-east-1" else {"LocationConstraint": stack.region}
+        s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": configuration} if configuration else {}))
+        if "CorsConfiguration" in props:
+            rules = [  # CloudFormation's names are the API's but for MaxAge
+                {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items()}
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+        stack.refs[name] = bucket
+        stack.attributes[(name, "Arn")] = f"arn:aws:s3:::{bucket}"
 
 
 def _create_rules(stack: Stack, resolver: Resolver, events: Any) -> None:

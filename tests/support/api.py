@@ -80,3 +80,6 @@ class GatewayClient:
 
     def put(self, resource: str, **kwargs: Any) -> Reply:
         return self.call("PUT", resource, **kwargs)
+
+    def patch(self, resource: str, **kwargs: Any) -> Reply:
+        return self.call("PATCH", resource, **kwargs)

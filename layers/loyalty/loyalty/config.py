@@ -39,6 +39,7 @@ class TableNames(EnvConfig):
     notifications_table: str
     gift_cards_table: str
     webhooks_table: str
+    jobs_table: str
 
 
 class CoreConfig(TableNames):

@@ -37,12 +37,12 @@ def _event_types(entry: LedgerEntry) -> list[str]:
         EntryKind.REWARD: "coupon_issued",
         EntryKind.COUPON: "coupon_issued",
         EntryKind.TIER: "tier_changed",
-        EntryKind.ENROLLED: "welcome",
+        EntryKind.ENROLLED: None if details.get("quiet") else "welcome",  # imported quietly: no welcome message
         EntryKind.REDEEM_REVERSAL: "points_returned",
         EntryKind.EXPIRE: "points_expired",
     }
     if kind in simple:
-        return [simple[kind]]
+        return [name for name in (simple[kind],) if name]
     if kind is EntryKind.REDEEM:
         return ["points_held" if details.get("mode") == "hold" else "points_redeemed"]
     if kind in (EntryKind.EARN, EntryKind.REFUND):

@@ -32,3 +32,9 @@ def derived_id(prefix: str, millis: int, key: bytes) -> str:
     that must exist once per key, yet sort by time)."""
     digest = hashlib.sha256(key).digest()
     return f"{prefix}_{_base32(millis, 10)}{_base32(int.from_bytes(digest[:10], 'big'), 16)}"
+
+
+def id_bound(prefix: str, millis: int, *, last: bool) -> str:
+    """The smallest (or, with ``last``, the largest) id ``new_id`` can make in millisecond ``millis``:
+    bounds of a creation-time range over ids."""
+    return f"{prefix}_{_base32(millis, 10)}" + (_ALPHABET[-1] * 16 if last else "")

@@ -60,6 +60,16 @@ class RewardRequest(Request):
     active: bool = True
 
 
+class RewardEdit(Request):
+    """The fields to change; coupons already claimed keep what they were issued with."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=1000)
+    cost_points: Points | None = Field(default=None, gt=0)
+    coupon_valid_days: int | None = Field(default=None, ge=1, le=3650)
+    active: bool | None = Field(default=None, description="false retires the reward (true brings it back)")
+
+
 class RewardView(Reply):
     reward_id: str
     name: str

@@ -59,7 +59,16 @@ def _share_schema(shared: Connection, meta: MetaTable) -> None:
         return
     indexes = {index["IndexName"]: index for index in known.data.get("GlobalSecondaryIndexes") or []}
     indexes.update({index["IndexName"]: index for index in meta.data.get("GlobalSecondaryIndexes") or []})
-    shared._tables[meta.table_name] = MetaTable({**known.data, "GlobalSecondaryIndexes": list(indexes.values())})
+    # the indexes' key attributes too: a query names its index's hash key by its declared type
+    attributes = {item["AttributeName"]: item for item in known.data.get("AttributeDefinitions") or []}
+    attributes.update({item["AttributeName"]: item for item in meta.data.get("AttributeDefinitions") or []})
+    shared._tables[meta.table_name] = MetaTable(
+        {
+            **known.data,
+            "GlobalSecondaryIndexes": list(indexes.values()),
+            "AttributeDefinitions": list(attributes.values()),
+        }
+    )
 
 
 _TABLE_BASES: list[type[Item]] = []
@@ -74,7 +83,7 @@ def table_base(cls: type[Item]) -> type[Item]:
 def bind_tables(tables: TableNames) -> None:
     """Name every table from the configuration; called once at cold start."""
     import loyalty.data.webhooks  # noqa: F401 - registers
-    from loyalty.data import gift_cards, ledger, members, merchants, notifications, operations  # noqa: F401 - registers
+    from loyalty.data import gift_cards, jobs, ledger, members, merchants, notifications, operations  # noqa: F401 - registers
 
     for base in _TABLE_BASES:
         base.Meta.table_name = getattr(tables, base.table_env)

@@ -2,8 +2,10 @@
 referral code), the welcome markers, the birthday index, coupons and push devices.
 
 Keys:
-- member           pk ``<merchant>#<member>``            sk ``MEMBER``  (sparse GSI ``by_merchant``)
-- look-up          pk ``PHONE|CARD|REF#<merchant>#<value>`` sk ``LOOKUP`` -> member id (unique per merchant)
+- member           pk ``<merchant>#<member>``            sk ``MEMBER``  (sparse GSIs ``by_merchant``,
+                   ``by_last_purchase``)
+- look-up          pk ``PHONE|EMAIL|CARD|REF#<merchant>#<value>`` sk ``LOOKUP`` -> member id (unique per
+                   merchant; phones and emails by keyed hash; a blocked card's stays, finding no one)
 - welcome marker   pk ``WELCOME#<merchant>#<phone hash>``  sk ``WELCOME`` (a welcome bonus was paid to this phone)
 - birthday index   pk ``BDAY#<MM-DD>#<shard>``              sk ``<merchant>#<member>``
 - coupon (till)    pk ``COUPON#<merchant>#<code>``          sk ``COUPON``
@@ -22,11 +24,12 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -78,11 +81,24 @@ class _ByMerchant(GlobalSecondaryIndex["MemberItem"]):  # type: ignore[no-untype
     member_id = UnicodeAttribute(range_key=True)
 
 
+class _ByLastPurchase(GlobalSecondaryIndex["MemberItem"]):  # type: ignore[no-untyped-call]
+    """Sparse index of members who bought something, by when they last did: the back office's
+    "last purchase between" filter reads only the members in the range."""
+
+    class Meta:
+        index_name = "by_last_purchase"
+        projection = IncludeProjection(["member_id", "tier", "birthday", "status"])
+
+    gsi_merchant = UnicodeAttribute(hash_key=True)
+    last_purchase_at = UTCDateTimeAttribute(range_key=True)
+
+
 class MemberItem(_MembersTable):
     merchant_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
     gsi_merchant = UnicodeAttribute(null=True)  # = merchant_id while the member is in lists
     by_merchant = _ByMerchant()
+    by_last_purchase = _ByLastPurchase()
     status = UnicodeAttribute(default="active")
     phone_enc = UnicodeAttribute()
     phone_hash = UnicodeAttribute()
@@ -114,12 +130,18 @@ class MemberItem(_MembersTable):
     referral_done = BooleanAttribute(default=False)
     stamps = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     consents = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    cards = ListAttribute[str](default=list)
+    blocked_cards = ListAttribute[str](default=list)
+    block_reason = UnicodeAttribute(null=True)
     version = NumberAttribute(default=0)
 
 
 class LookupItem(_MembersTable):
-    member_id = UnicodeAttribute()  # empty while a plastic card is only reserved
+    # None while a plastic card is only reserved, and once a card is blocked (never "": member_id is
+    # the by_merchant index's key, and DynamoDB refuses an empty string for an index key)
+    member_id = UnicodeAttribute(null=True)
     reserved_for = UnicodeAttribute(null=True)  # the card order that reserved a plastic card's number
+    blocked_for = UnicodeAttribute(null=True)  # the member whose card this was, until it was blocked
 
 
 class WelcomeItem(_MembersTable):
@@ -190,6 +212,9 @@ def _to_member(item: MemberItem) -> Member:
         referral=Referral(item.referral_code, item.referred_by, bool(item.referral_done)),
         stamps=plain_ints(item.stamps),
         consents={name: bool(value) for name, value in plain_map(item.consents).items()},
+        cards=tuple(str(card) for card in item.cards or ()),
+        blocked_cards=tuple(str(card) for card in item.blocked_cards or ()),
+        block_reason=item.block_reason,
         version=int(item.version),
     )
 
@@ -233,6 +258,9 @@ def _to_item(member: Member) -> MemberItem:
         referral_done=member.referral.done,
         stamps=dict(member.stamps),
         consents=dict(member.consents),
+        cards=list(member.cards),
+        blocked_cards=list(member.blocked_cards),
+        block_reason=member.block_reason,
         version=member.version,
     )
 
@@ -253,7 +281,7 @@ def get_by_ref(member_ref: str) -> Member:
 
 @dataclass(frozen=True)
 class MemberSummary:
-    """What the merchant index holds of a member (enough to choose a campaign's audience)."""
+    """What the merchant indexes hold of a member (enough to choose a campaign's audience)."""
 
     member_id: str
     status: str
@@ -265,11 +293,104 @@ class MemberSummary:
 def page(merchant_id: str, *, limit: int, cursor: str | None) -> tuple[list[MemberSummary], str | None]:
     """A page of the merchant's members (an index query, never a scan) and the cursor of the next."""
     results = MemberItem.by_merchant.query(merchant_id, limit=limit, last_evaluated_key=decode_cursor(cursor))
-    members = [
-        MemberSummary(item.member_id, item.status, item.tier, _day(item.birthday), item.last_purchase_at)
-        for item in results
-    ]
+    members = [_summary(item) for item in results]
     return members, encode_cursor(results.last_evaluated_key)
+
+
+def _summary(item: MemberItem) -> MemberSummary:
+    return MemberSummary(item.member_id, item.status, item.tier, _day(item.birthday), item.last_purchase_at)
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    """The back office's member list: every bound optional. Enrolment bounds are member-id bounds
+    (ids sort by creation time); last-purchase bounds use the ``by_last_purchase`` index."""
+
+    tier: str | None = None
+    status: str | None = None
+    enrolled_after_id: str | None = None  # inclusive bounds as member ids
+    enrolled_before_id: str | None = None
+    last_purchase_from: datetime | None = None
+    last_purchase_to: datetime | None = None
+
+    @property
+    def by_last_purchase(self) -> bool:
+        return self.last_purchase_from is not None or self.last_purchase_to is not None
+
+
+LIST_READ_PAGES = 5  # index pages read at most per list page: filters never make one page costly
+
+
+def list_page(
+    merchant_id: str, where: MemberFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Member], str | None]:
+    """A page of the merchant's members matching ``where``, newest first (by enrolment, or by last
+    purchase when that is filtered on), and the cursor of the next page. An index query narrowed by
+    its key; other conditions filter what it reads, at most ``LIST_READ_PAGES`` reads of ``limit``
+    index entries per page (so a page may come back short, with a cursor to go on); then one
+    BatchGetItem for the members themselves."""
+    found: list[dict[str, Any]] = []
+    key_names = ("pk", "sk", "gsi_merchant", "last_purchase_at" if where.by_last_purchase else "member_id")
+    pages = _index_query(merchant_id, where, limit=limit, last_key=decode_cursor(cursor)).page_iter
+    for read, page in enumerate(pages, start=1):
+        for raw in page.get("Items", []):
+            found.append(raw)
+            if len(found) == limit:
+                return _hydrate(found), encode_cursor({name: raw[name] for name in key_names})
+        if read == LIST_READ_PAGES:
+            break
+    return _hydrate(found), encode_cursor(pages.last_evaluated_key)
+
+
+def _index_query(merchant_id: str, where: MemberFilter, *, limit: int, last_key: dict[str, Any] | None) -> Any:
+    conditions = [
+        condition
+        for condition in (
+            MemberItem.tier == where.tier if where.tier else None,
+            MemberItem.status == where.status if where.status else None,
+        )
+        if condition is not None
+    ]
+    if where.by_last_purchase:
+        conditions += _id_bounds(MemberItem.member_id, where)
+        low, high = where.last_purchase_from or datetime.min.replace(tzinfo=UTC), where.last_purchase_to
+        key_condition = MemberItem.last_purchase_at.between(low, high) if high else MemberItem.last_purchase_at >= low
+        index: Any = MemberItem.by_last_purchase
+    else:
+        bounds = _id_bounds(_ByMerchant.member_id, where)
+        key_condition = _all_of(bounds)
+        index = MemberItem.by_merchant
+    return index.query(
+        merchant_id,
+        key_condition,
+        filter_condition=_all_of(conditions),
+        scan_index_forward=False,
+        page_size=limit,
+        last_evaluated_key=last_key,
+    )
+
+
+def _id_bounds(attribute: Any, where: MemberFilter) -> list[Any]:
+    bounds = []
+    if where.enrolled_after_id:
+        bounds.append(attribute >= where.enrolled_after_id)
+    if where.enrolled_before_id:
+        bounds.append(attribute <= where.enrolled_before_id)
+    return bounds
+
+
+def _all_of(conditions: list[Any]) -> Any:
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+def _hydrate(found: list[dict[str, Any]]) -> list[Member]:
+    """The members of raw index entries, in their order (one BatchGetItem of up to 100)."""
+    pks = [str(raw["pk"]["S"]) for raw in found]
+    by_pk = {item.pk: item for item in MemberItem.batch_get([(pk, MEMBER_SK) for pk in pks])} if pks else {}
+    return [_to_member(by_pk[pk]) for pk in pks if pk in by_pk]
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -295,6 +416,10 @@ def _phone_pk(merchant_id: str, phone_hash: str) -> str:
     return f"PHONE#{merchant_id}#{phone_hash}"
 
 
+def _email_pk(merchant_id: str, email_hash: str) -> str:
+    return f"EMAIL#{merchant_id}#{email_hash}"
+
+
 def _card_pk(merchant_id: str, card_number: str) -> str:
     return f"CARD#{merchant_id}#{card_number}"
 
@@ -305,14 +430,18 @@ def _referral_pk(merchant_id: str, code: str) -> str:
 
 def _lookup(pk: str) -> str | None:
     try:
-        member_id = str(LookupItem.get(pk, LOOKUP_SK).member_id)
+        member_id = LookupItem.get(pk, LOOKUP_SK).member_id
     except DoesNotExist:
         return None
-    return member_id or None  # a reserved plastic card finds no one until it is linked
+    return member_id or None  # a reserved plastic card finds no one until it is linked, a blocked one never
 
 
 def find_by_phone(merchant_id: str, phone_hash: str) -> str | None:
     return _lookup(_phone_pk(merchant_id, phone_hash))
+
+
+def find_by_email(merchant_id: str, email_hash: str) -> str | None:
+    return _lookup(_email_pk(merchant_id, email_hash))
 
 
 def find_by_card(merchant_id: str, card_number: str) -> str | None:
@@ -324,17 +453,21 @@ def find_by_referral_code(merchant_id: str, code: str) -> str | None:
 
 
 def _lookups(member: Member) -> dict[str, str]:
-    """The look-ups that find an active member, by what they are (the name a refusal carries)."""
+    """The look-ups that find a member, by key, with what each is (the name a refusal carries)."""
     if member.status is MemberStatus.ERASED:
         return {}
     merchant_id = member.merchant_id
-    found = {
-        "phone": _phone_pk(merchant_id, member.contact.phone_hash),
-        "card": _card_pk(merchant_id, member.card_number),
-    }
+    found = {_phone_pk(merchant_id, member.contact.phone_hash): "phone"}
+    found.update({_card_pk(merchant_id, card): "card" for card in member.all_cards})
+    if member.contact.email_hash:
+        found[_email_pk(merchant_id, member.contact.email_hash)] = "email"
     if member.referral.code:
-        found["referral_code"] = _referral_pk(merchant_id, member.referral.code)
+        found[_referral_pk(merchant_id, member.referral.code)] = "referral_code"
     return found
+
+
+def _blocked_card_keys(member: Member) -> set[str]:
+    return {_card_pk(member.merchant_id, card) for card in member.blocked_cards}
 
 
 def welcome_paid(merchant_id: str, phone_hash: str) -> bool:
@@ -351,7 +484,7 @@ def stage_card_reservations(tx: Transaction, merchant_id: str, card_numbers: lis
     ``card <number>``."""
     for number in card_numbers:
         tx.put(
-            LookupItem(_card_pk(merchant_id, number), LOOKUP_SK, member_id="", reserved_for=order_id),
+            LookupItem(_card_pk(merchant_id, number), LOOKUP_SK, reserved_for=order_id),
             condition=LookupItem.pk.does_not_exist() | (LookupItem.reserved_for == order_id),
             name=f"card {number}",
         )
@@ -529,18 +662,26 @@ def stage_change(tx: Transaction, change: MemberChange, *, mark_welcome: bool = 
 
 
 def _stage_lookups(tx: Transaction, before: Member | None, after: Member) -> None:
+    """New look-ups must be free (``AlreadyExists("phone" | "email" | "card" | "referral_code")``);
+    a blocked card's look-up stays as a tombstone that finds no one and that
+    no member can take; the rest that the member no longer has are deleted."""
     old = _lookups(before) if before else {}
     new = _lookups(after)
-    for what, pk in new.items():
-        if old.get(what) == pk:
+    blocked = _blocked_card_keys(after) - (_blocked_card_keys(before) if before else set())
+    for pk, what in new.items():
+        if pk in old:
             continue
         if what == "card":  # a plastic card its order reserved may be linked; any other card is taken
-            free = LookupItem.pk.does_not_exist() | (LookupItem.reserved_for.exists() & (LookupItem.member_id == ""))
-            tx.put(LookupItem(pk, LOOKUP_SK, member_id=after.member_id), condition=free, name="card")
+            free = LookupItem.pk.does_not_exist() | (
+                LookupItem.reserved_for.exists() & LookupItem.member_id.does_not_exist()
+            )
+            tx.take(LookupItem(pk, LOOKUP_SK, member_id=after.member_id), free=free, name="card")
         else:
             tx.create(LookupItem(pk, LOOKUP_SK, member_id=after.member_id), name=what)
-    for what, pk in old.items():
-        if new.get(what) != pk:
+    for pk in blocked:
+        tx.put(LookupItem(pk, LOOKUP_SK, blocked_for=after.member_id))
+    for pk in old:
+        if pk not in new and pk not in blocked:
             tx.delete(LookupItem(pk, LOOKUP_SK))
 
 

@@ -232,6 +232,24 @@ def stage_reward(tx: Transaction, reward: Reward) -> None:
     )
 
 
+def save_reward(reward: Reward) -> None:
+    """An existing reward as edited (``Stale("reward")`` if there is no such reward)."""
+    tx = Transaction()
+    tx.update(
+        RewardItem(reward.merchant_id, f"REWARD#{reward.reward_id}"),
+        [
+            RewardItem.name.set(reward.name),
+            RewardItem.description.set(reward.description) if reward.description else RewardItem.description.remove(),
+            RewardItem.cost_points.set(reward.cost_points),
+            RewardItem.coupon_valid_days.set(reward.coupon_valid_days),
+            RewardItem.active.set(reward.active),
+        ],
+        condition=RewardItem.pk.exists(),
+        name="reward",
+    )
+    tx.commit()
+
+
 def get_reward(merchant_id: str, reward_id: str) -> Reward | None:
     try:
         return _reward(RewardItem.get(merchant_id, f"REWARD#{reward_id}"))
@@ -305,6 +323,24 @@ def add_counters(merchant_id: str, day: date, counters: Mapping[str, int]) -> No
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+
+class CounterItem(_MerchantsTable):
+    """A counters item, for adding to it inside a transaction (its counters are named at run time)."""
+
+
+def stage_counters(tx: Transaction, merchant_id: str, counters_by_day: Mapping[date, Mapping[str, int]]) -> None:
+    """ADD counters to the merchant's total and to each day's and month's counters, in the
+    transaction being built (so they count exactly when its other writes happen)."""
+    by_sk: dict[str, dict[str, int]] = {}
+    for day, counters in counters_by_day.items():
+        for sk in (TOTAL, _day_sk(day), _month_sk(day)):
+            summed = by_sk.setdefault(sk, {})
+            for name, value in counters.items():
+                summed[name] = summed.get(name, 0) + value
+    for sk, counters in by_sk.items():
+        actions = [NumberAttribute(attr_name=name).add(value) for name, value in counters.items()]
+        tx.update(CounterItem(merchant_id, sk), actions)
 
 
 def _numbers(item: Mapping[str, Any]) -> dict[str, int]:

@@ -47,7 +47,10 @@ class Contended(WriteRefused):
     """Another transaction on the same items was in flight; the same write may be retried."""
 
 
-Action = Literal["create", "put", "update", "delete", "check"]
+Action = Literal["create", "take", "put", "update", "delete", "check"]
+# PynamoDB sends a transaction's items grouped in this order; DynamoDB's cancellation reasons
+# follow it, so the writes are kept in it too, to name the one that failed.
+_SENT_ORDER: dict[Action, int] = {"check": 0, "delete": 1, "create": 2, "take": 2, "put": 2, "update": 3}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class Transaction:
     def create(self, item: Item, *, name: str) -> None:
         """Write ``item``, which must not exist yet (``AlreadyExists(name)`` otherwise)."""
         self._add(_Write("create", item, type(item).pk.does_not_exist(), name))
+
+    def take(self, item: Item, *, free: Condition, name: str) -> None:
+        """Write ``item`` if ``free`` holds of what is there: a look-up that may exist but belong to
+        no one yet (a reserved card). ``AlreadyExists(name)`` when someone holds it."""
+        self._add(_Write("take", item, free, name))
 
     def put(self, item: Item, *, condition: Condition | None = None, name: str | None = None) -> None:
         self._add(_Write("put", item, condition, self._named(condition, name)))
@@ -93,6 +101,7 @@ class Transaction:
         if len(self._writes) == 1 and self._writes[0].action != "check":
             self._write_one(self._writes[0])
             return
+        self._writes.sort(key=lambda queued: _SENT_ORDER[queued.action])  # stable: order kept within a group
         try:
             with TransactWrite(connection=connection()) as transaction:
                 for write in self._writes:
@@ -110,6 +119,10 @@ class Transaction:
     def _add(self, write: _Write) -> None:
         self._writes.append(write)
 
+    def include(self, other: Transaction) -> None:
+        """Add the writes ``other`` holds (built on its own, committed as part of this one)."""
+        self._writes.extend(other._writes)
+
     def _failure(self, exc: TransactWriteError) -> Exception:
         reasons = exc.cancellation_reasons or []
         for write, reason in zip(self._writes, reasons, strict=False):
@@ -123,7 +136,7 @@ class Transaction:
     @staticmethod
     def _write_one(write: _Write) -> None:
         try:
-            if write.action in ("create", "put"):
+            if write.action in ("create", "take", "put"):
                 write.item.save(condition=write.condition)
             elif write.action == "update":
                 write.item.update(actions=list(write.actions), condition=write.condition)
@@ -139,11 +152,11 @@ class Transaction:
 
 def _refusal(write: _Write) -> WriteRefused:
     name = write.name or type(write.item).__name__
-    return AlreadyExists(name) if write.action == "create" else Stale(name)
+    return AlreadyExists(name) if write.action in ("create", "take") else Stale(name)
 
 
 def _stage(transaction: TransactWrite, write: _Write) -> None:
-    if write.action in ("create", "put"):
+    if write.action in ("create", "take", "put"):
         transaction.save(write.item, condition=write.condition)
     elif write.action == "update":
         transaction.update(write.item, actions=list(write.actions), condition=write.condition)

@@ -36,6 +36,8 @@ class EntryKind(StrEnum):
     ERASED = "erased"  # personal data erased
     GIFT_CARD = "gift_card"  # points paid for a gift-card order
     GIFT_CARD_REFUND = "gift_card_refund"  # a failed or cancelled order gave them back
+    STATUS = "status"  # the shop blocked or unblocked the member
+    CARD = "card"  # a card was linked, replaced or blocked
 
 
 @dataclass(frozen=True)

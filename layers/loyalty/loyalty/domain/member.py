@@ -23,6 +23,7 @@ from loyalty.domain.coupons import Coupon
 from loyalty.domain.ledger import EntryKind, LedgerEntry
 from loyalty.domain.tiers import TierState
 from loyalty.domain.wallet import Allocation, LotKey, Wallet
+from loyalty.errors import NotFound, RuleViolation
 from loyalty.ids import new_id
 
 
@@ -88,6 +89,9 @@ class Member:
     referral: Referral = field(default_factory=Referral)
     stamps: Mapping[str, int] = field(default_factory=dict)  # stamps per stamp card (negative: owed back)
     consents: Mapping[str, bool] = field(default_factory=dict)
+    cards: tuple[str, ...] = ()  # plastic cards linked beside ``card_number`` (the card the app shows)
+    blocked_cards: tuple[str, ...] = ()  # lost or blocked numbers: they find no one and link to no one
+    block_reason: str | None = None  # why the shop blocked the member (while BLOCKED)
     version: int = 0  # bumped by every committed change: optimistic concurrency and ledger order
 
     @property
@@ -97,6 +101,29 @@ class Member:
     @property
     def is_active(self) -> bool:
         return self.status is MemberStatus.ACTIVE
+
+    @property
+    def all_cards(self) -> tuple[str, ...]:
+        """Every number that finds the member, the app's card first."""
+        return (self.card_number, *self.cards)
+
+
+def ensure_exists(member: Member) -> None:
+    """An erased member is gone for everyone; a blocked one is still the shop's to look after."""
+    if member.status is MemberStatus.ERASED:
+        raise NotFound("member not found", code="member_not_found")
+
+
+def ensure_can_transact(member: Member) -> None:
+    """What the till and the app may do only for an active member: earn, spend, claim. A blocked
+    member is refused with a reason the cashier can read out, not as an unknown card."""
+    ensure_exists(member)
+    if member.status is MemberStatus.BLOCKED:
+        raise RuleViolation(
+            "the shop has blocked this member: no earning or spending until it is unblocked",
+            code="member_blocked",
+            details={"reason": member.block_reason} if member.block_reason else None,
+        )
 
 
 def member_ref(merchant_id: str, member_id: str) -> str:

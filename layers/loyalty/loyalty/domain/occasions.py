@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from loyalty.domain.ledger import EntryKind
-from loyalty.domain.member import Draft, Member, MemberChange
+from loyalty.domain.member import Draft, Member, MemberChange, ensure_can_transact, ensure_exists
 from loyalty.domain.program import Program
 from loyalty.domain.wallet import lot_for
-from loyalty.errors import InvalidRequest, NotFound
+from loyalty.errors import InvalidRequest
 
 
 def grant_bonus(
@@ -26,8 +26,7 @@ def grant_bonus(
 ) -> MemberChange:
     """Credit a bonus (review, survey, birthday, the referrer's reward); zero points still record
     the occasion (a birthday greeting) so that it is announced once."""
-    if not member.is_active:
-        raise NotFound("member not found", code="member_not_found")
+    ensure_can_transact(member)
     draft = Draft(member, now)
     draft.credit(
         points,
@@ -70,9 +69,9 @@ def adjust(
 ) -> MemberChange:
     """The shop corrects a balance, with a reason: a ledger entry like any other. Adding points
     makes a lot that expires like a bonus; taking points takes spendable ones first and never
-    more than the member has (a correction does not create debt)."""
-    if not member.is_active:
-        raise NotFound("member not found", code="member_not_found")
+    more than the member has (a correction does not create debt). A blocked member may be
+    corrected too: blocking stops the till, not the shop."""
+    ensure_exists(member)
     if points == 0 or abs(points) > MAX_ADJUSTMENT:
         raise InvalidRequest("points must be non-zero", details={"field": "points"})
     draft = Draft(member, now)

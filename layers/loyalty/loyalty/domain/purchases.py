@@ -22,13 +22,13 @@ from typing import Any
 from loyalty.domain.coupons import STAMP_REWARD_PREFIX, Coupon, CouponStatus, new_coupon
 from loyalty.domain.earning import Earning, Line, Purchase, compute_earning, refund_clawback
 from loyalty.domain.ledger import EntryKind
-from loyalty.domain.member import Draft, Member, MemberChange
+from loyalty.domain.member import Draft, Member, MemberChange, ensure_can_transact
 from loyalty.domain.membership import qualifying_total, set_tier, tier_benefit, upgrade_if_qualified, with_activity
 from loyalty.domain.program import Program, StampCard
 from loyalty.domain.stamps import add_stamps, stamps_in
 from loyalty.domain.tiers import TierChange, TierState, entitled_tier
 from loyalty.domain.wallet import LotKey, lot_for
-from loyalty.errors import NotFound, RuleViolation
+from loyalty.errors import RuleViolation
 
 
 # ---- what a purchase remembers ---------------------------------------------------------------
@@ -107,7 +107,7 @@ def earn(
     store_id: str | None = None,
     channel: str | None = None,
 ) -> Earned:
-    _ensure_active(member)
+    ensure_can_transact(member)
     check_purchase_date(member, program, purchase.occurred_at, now)
     draft = Draft(member, now)
     operation = f"purchase:{transaction_id}"
@@ -167,11 +167,6 @@ def earn(
     )
     codes = tuple(benefit.coupon for benefit in stamps.values() if benefit.coupon)
     return Earned(draft.finish(), earning, lot if earning.points else None, record, codes, tier_change)
-
-
-def _ensure_active(member: Member) -> None:
-    if not member.is_active:
-        raise NotFound("member not found", code="member_not_found")
 
 
 BEFORE_JOINING = timedelta(days=1)  # the purchase that made them join is usually recorded after it

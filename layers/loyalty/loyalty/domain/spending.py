@@ -10,15 +10,10 @@ from datetime import datetime, timedelta
 
 from loyalty.domain.coupons import Coupon, new_coupon
 from loyalty.domain.ledger import EntryKind
-from loyalty.domain.member import Draft, Member, MemberChange
+from loyalty.domain.member import Draft, Member, MemberChange, ensure_can_transact
 from loyalty.domain.program import Mode, Program
 from loyalty.domain.wallet import Allocation, lot_for
-from loyalty.errors import NotFound, RuleViolation
-
-
-def _ensure_active(member: Member) -> None:
-    if not member.is_active:
-        raise NotFound("member not found", code="member_not_found")
+from loyalty.errors import RuleViolation
 
 
 def max_points_for_check(program: Program, amount_kopecks: int) -> int:
@@ -63,7 +58,7 @@ def redeem(
     transaction_id: str | None,
     now: datetime,
 ) -> Redeemed:
-    _ensure_active(member)
+    ensure_can_transact(member)
     check_redemption(program, points, amount_kopecks)
     draft = Draft(member, now)
     allocation = draft.debit(
@@ -126,7 +121,7 @@ class Claimed:
 
 def claim_reward(member: Member, reward: RewardOffer, *, claim_id: str, now: datetime) -> Claimed:
     """Spend the reward's points for a single-use coupon."""
-    _ensure_active(member)
+    ensure_can_transact(member)
     draft = Draft(member, now)
     coupon = new_coupon(
         member.merchant_id,
@@ -156,7 +151,7 @@ def claim_reward(member: Member, reward: RewardOffer, *, claim_id: str, now: dat
 def pay_for_gift_cards(
     member: Member, *, points: int, order_id: str, quantity: int, nominal_kopecks: int | None, now: datetime
 ) -> MemberChange:
-    _ensure_active(member)
+    ensure_can_transact(member)
     draft = Draft(member, now)
     draft.debit(
         points,

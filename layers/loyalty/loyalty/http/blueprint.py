@@ -144,6 +144,12 @@ class ApiBlueprint(ReusableBlueprint):
             raise Unauthenticated("this route needs a merchant API key")
         return str(merchant_id)
 
+    def actor(self) -> str:
+        """Who is acting, for ledger authors and audits: the staff member once staff accounts exist
+        (their authorizer context names them), else the merchant's API key."""
+        context = self._authorizer_context()
+        return str(context.get("user_id") or context.get("key_id") or "api-key")
+
     def parse(self, model: type[ModelT]) -> ModelT:
         """The body as ``model``: JSON types taken as they are (strict), at most MAX_BODY_BYTES
         (413 beyond), JSON that is not (too deep, say) a 400 ``invalid_json``."""

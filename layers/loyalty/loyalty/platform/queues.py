@@ -105,9 +105,16 @@ class QueueConsumer:
     def _dead_letter(self, record: SQSRecord, exc: Exception, *, permanent: bool) -> None:
         code = getattr(exc, "code", type(exc).__name__)
         reason = str(getattr(exc, "message", exc))[:1000]
+        group = record.attributes.message_group_id or "dead-letters"
+        fifo = (  # a FIFO queue's dead-letter queue is FIFO too
+            {"MessageGroupId": group, "MessageDeduplicationId": record.message_id}
+            if self._dlq_url.endswith(".fifo")
+            else {}
+        )
         client("sqs").send_message(
             QueueUrl=self._dlq_url,
             MessageBody=record.body,
+            **fifo,
             MessageAttributes={
                 "failure_code": {"DataType": "String", "StringValue": str(code)},
                 "failure_reason": {"DataType": "String", "StringValue": reason or type(exc).__name__},

@@ -21,16 +21,21 @@ from loyalty.services.merchants import programs
 ATTEMPTS = 5
 
 
-def _contact(request: EnrollRequest, member_ref: str, cipher: PiiCipher) -> Contact:
-    phone = normalise_phone(request.phone)
-    email = normalise_email(request.email) if request.email else None
+def contact_for(phone: str, name: str | None, email: str | None, member_ref: str, cipher: PiiCipher) -> Contact:
+    """The member's personal data as stored: encrypted for the member, phone and email also as
+    keyed look-up hashes (``phone`` and ``email`` already normalised)."""
     return Contact(
         phone_enc=cipher.encrypt(phone, context=member_ref),
         phone_hash=cipher.lookup_hash("phone", phone),
-        name_enc=cipher.encrypt(request.name, context=member_ref) if request.name else None,
+        name_enc=cipher.encrypt(name, context=member_ref) if name else None,
         email_enc=cipher.encrypt(email, context=member_ref) if email else None,
         email_hash=cipher.lookup_hash("email", email) if email else None,
     )
+
+
+def _contact(request: EnrollRequest, member_ref: str, cipher: PiiCipher) -> Contact:
+    email = normalise_email(request.email) if request.email else None
+    return contact_for(normalise_phone(request.phone), request.name, email, member_ref, cipher)
 
 
 def _referrer(merchant_id: str, code: str | None) -> str | None:
@@ -89,3 +94,5 @@ def _refused(merchant_id: str, request: EnrollRequest, contact: Contact, exc: Al
         ) from exc
     if exc.what == "card" and request.card_number is not None:
         raise Conflict("this card is linked to another member", code="card_in_use") from exc
+    if exc.what == "email":
+        raise Conflict("a member with this email is already enrolled", code="email_in_use") from exc

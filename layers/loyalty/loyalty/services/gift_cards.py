@@ -48,7 +48,7 @@ from loyalty.domain.gift_cards import (
 from loyalty.domain.gift_cards import StatusChange as OrderStatusChange
 from loyalty.domain.member import Member
 from loyalty.domain.spending import pay_for_gift_cards, refund_gift_card_points
-from loyalty.errors import Busy, InvalidRequest, LoyaltyError, NotFound
+from loyalty.errors import Busy, Conflict, InvalidRequest, LoyaltyError, NotFound, Unavailable
 from loyalty.events import DomainEvent
 from loyalty.ids import new_id
 from loyalty.pii.cipher import PiiCipher
@@ -373,6 +373,33 @@ def finish(
         _commit_order_change(tx)
     except Stale as exc:
         raise Busy("the order changed meanwhile; retry") from exc
+
+
+CANCELLABLE = frozenset({OrderStatus.CREATED, OrderStatus.SUBMITTED, OrderStatus.IN_PRODUCTION})
+
+
+def cancel(merchant_id: str, order_id: str, sevendar: SevenDar, now: datetime) -> GiftCardOrderView:
+    """Cancel an order while SevenDar still allows it (not once shipped); points paid come back,
+    once (the end and the refund are one write, and a cancelled order is not cancelled again). An
+    order not yet submitted is cancelled here only: the worker skips it."""
+    order = get_order(merchant_id, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        return order_view(order)
+    if order.status not in CANCELLABLE:
+        raise Conflict(
+            f"the order is {order.status.value}: SevenDar no longer cancels it", code="order_not_cancellable"
+        )
+    if order.sevendar_order_id is not None:
+        try:
+            sevendar.cancel_order(order.sevendar_order_id)
+        except SevenDarRejected as exc:
+            raise Conflict(
+                f"SevenDar refused to cancel: {exc.code} (the order is on its way)", code="order_not_cancellable"
+            ) from exc
+        except SevenDarError as exc:
+            raise Unavailable("SevenDar cannot be reached; retry", code="sevendar_unavailable") from exc
+    finish(order, OrderStatus.CANCELLED, now, reason="cancelled by the shop")
+    return order_view(get_order(merchant_id, order_id))
 
 
 def _commit_order_change(tx: Transaction) -> None:

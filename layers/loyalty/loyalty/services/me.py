@@ -7,43 +7,31 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from loyalty.api.me import Erased, MeUpdate, MeView, NextTier
+from loyalty.api.me import Erased, MeUpdate, MeView
 from loyalty.data import members
 from loyalty.domain.member import Member
-from loyalty.domain.membership import qualifying_total
 from loyalty.domain.profile import ProfileUpdate, consents_of, update_profile
 from loyalty.domain.profile import erase as erase_member
 from loyalty.pii.cipher import PiiCipher
 from loyalty.services.changes import Decision, apply_change
-from loyalty.services.members import get_active, view
+from loyalty.services.members import get_active, next_tier, view
 from loyalty.services.merchants import programs
 
 
 def me(merchant_id: str, member_id: str, cipher: PiiCipher, now: datetime) -> MeView:
-    return _me(get_active(merchant_id, member_id), cipher, now)
+    return me_view(get_active(merchant_id, member_id), cipher, now)
 
 
-def _me(member: Member, cipher: PiiCipher, now: datetime) -> MeView:
+def me_view(member: Member, cipher: PiiCipher, now: datetime) -> MeView:
+    """The member with their tier's title and perks, progress to the next tier, and consents."""
     base = view(member, cipher, now)
     program = programs.get(member.merchant_id).program
     level = program.tiers.level(member.tier.tier) if program.tiers else None
-    next_tier = None
-    if program.tiers and level is not None:
-        higher = [lvl for lvl in program.tiers.levels if lvl.threshold > level.threshold]
-        if higher:
-            total = qualifying_total(member, program.tiers, now.date())
-            target = higher[0]
-            next_tier = NextTier(
-                name=target.name,
-                title=target.title,
-                threshold=target.threshold,
-                remaining=max(target.threshold - total, 0),
-            )
     return MeView(
         **base.model_dump(),
         tier_title=level.title if level else None,
         tier_perks=list(level.perks) if level else [],
-        next_tier=next_tier,
+        next_tier=next_tier(member, program, now),
         consents=consents_of(member),
     )
 
@@ -60,7 +48,7 @@ def update(merchant_id: str, member_id: str, change: MeUpdate, now: datetime, ci
             consents=consents,
         )
         updated = update_profile(member, profile, now)
-        return Decision(updated, _me(updated.after, cipher, now))
+        return Decision(updated, me_view(updated.after, cipher, now))
 
     result, _ = apply_change(merchant_id, member_id, decide, MeView, now)
     return result

@@ -3,9 +3,17 @@ coupon at the till, exactly once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, CouponView, RewardRequest, RewardView
+from loyalty.api.redemptions import (
+    ClaimRequest,
+    CouponRedeemRequest,
+    CouponView,
+    RewardEdit,
+    RewardRequest,
+    RewardView,
+)
 from loyalty.clock import isoformat
 from loyalty.data import members, merchants, operations
 from loyalty.data.merchants import Reward
@@ -55,6 +63,23 @@ def create_reward(merchant_id: str, request: RewardRequest, now: datetime) -> tu
             return replay(client, RewardView)
         raise Conflict("a reward with this id exists", code="reward_exists") from exc
     return view, False
+
+
+def edit_reward(merchant_id: str, reward_id: str, edit: RewardEdit) -> RewardView:
+    """Change a reward for future claims; coupons claimed before keep their name, points and
+    expiry (they are copies), and stay valid when the reward is retired (``active`` false)."""
+    reward = get_reward(merchant_id, reward_id)
+    given = edit.model_dump(exclude_unset=True)
+    if "description" in given and given["description"] == "":
+        given["description"] = None
+    edited = replace(
+        reward, **{name: value for name, value in given.items() if value is not None or name == "description"}
+    )
+    try:
+        merchants.save_reward(edited)
+    except Stale as exc:
+        raise NotFound("reward not found", code="reward_not_found") from exc
+    return _reward_view(edited)
 
 
 def list_rewards(merchant_id: str, *, active_only: bool = False) -> list[RewardView]:
