@@ -30,7 +30,7 @@ bp = ApiBlueprint(__name__, tags=("Redemptions",))
     summary="How many points a check can take, and the discount they give",
     request=QuoteRequest,
     response=QuoteResult,
-    errors=(404,),
+    errors=(404, 422),
 )
 def post_quote() -> object:
     request = bp.parse(QuoteRequest)

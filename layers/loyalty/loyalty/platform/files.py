@@ -65,9 +65,15 @@ def size(bucket: str, key: str) -> int | None:
 
 
 def read_lines(bucket: str, key: str, offset: int = 0) -> Iterator[bytes]:
-    """The object's lines from byte ``offset`` on, each with its line ending, as stored."""
+    """The object's lines from byte ``offset`` on, each with its line ending, as stored (none
+    when ``offset`` is the end: a file whose last chunk ended exactly at its last line)."""
     if offset:
-        body = _s3().get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-")["Body"]
+        try:
+            body = _s3().get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-")["Body"]
+        except _s3().exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return iter(())
+            raise
     else:
         body = _s3().get_object(Bucket=bucket, Key=key)["Body"]
     return body.iter_lines(chunk_size=256 * 1024, keepends=True)  # type: ignore[no-any-return]
