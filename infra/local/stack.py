@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 from chalice.app import Blueprint, Chalice
+from loyalty.clock import LOCAL_CLOCK_ENV
 from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
@@ -140,6 +141,7 @@ class LocalStack:
             self.scheduler.start()
 
     def _start_moto(self) -> None:
+        os.environ[LOCAL_CLOCK_ENV] = "1"  # only the local stack may move the one clock (PUT /_local/clock)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         moto_patches.apply()
         self.moto = ThreadedMotoServer(ip_address=self.settings.host, port=self.settings.aws_port, verbose=False)
