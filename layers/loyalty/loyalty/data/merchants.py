@@ -48,6 +48,7 @@ class MerchantItem(_MerchantsTable):
     program = JSONAttribute()
     program_version = NumberAttribute(default=1)
     settings = JSONAttribute(default=dict)
+    prices = JSONAttribute(default=dict)  # the KPI report's prices by the month they took effect
 
 
 class ProgramVersionItem(_MerchantsTable):
@@ -92,6 +93,8 @@ class Merchant:
     program_version: int
     settings: Mapping[str, Any] = field(default_factory=dict)
     status: str = "active"
+    # What the program cost and what a point was worth, by the month ("YYYY-MM") they took effect.
+    prices: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 def get(merchant_id: str) -> Merchant:
@@ -107,6 +110,7 @@ def get(merchant_id: str) -> Merchant:
         int(item.program_version),
         dict(item.settings or {}),
         item.status,
+        dict(item.prices or {}),
     )
 
 
@@ -134,6 +138,7 @@ def create(merchant: Merchant, key_hash: str) -> None:
             program=dict(merchant.program),
             program_version=merchant.program_version,
             settings=dict(merchant.settings),
+            prices=dict(merchant.prices),
         ),
         name="merchant",
     )
@@ -142,13 +147,22 @@ def create(merchant: Merchant, key_hash: str) -> None:
     tx.commit()
 
 
-def save_program(merchant_id: str, program: Mapping[str, Any], version: int, now: datetime) -> None:
+def save_program(
+    merchant_id: str,
+    program: Mapping[str, Any],
+    version: int,
+    now: datetime,
+    prices: Mapping[str, Mapping[str, int]] | None = None,
+) -> None:
     """Make ``program`` version ``version``, if the current one is still ``version - 1``
-    (``Stale("program")`` otherwise)."""
+    (``Stale("program")`` otherwise); with ``prices``, the prices history too."""
     tx = Transaction()
+    actions = [MerchantItem.program.set(dict(program)), MerchantItem.program_version.set(version)]
+    if prices is not None:
+        actions.append(MerchantItem.prices.set(dict(prices)))
     tx.update(
         MerchantItem(merchant_id, PROFILE),
-        [MerchantItem.program.set(dict(program)), MerchantItem.program_version.set(version)],
+        actions,
         condition=MerchantItem.program_version == version - 1,
         name="program",
     )

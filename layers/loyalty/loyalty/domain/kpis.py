@@ -19,7 +19,7 @@ kopeck, ``None`` where a denominator is 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -216,6 +216,30 @@ class Prices:
     email_kopecks: int = 0
 
 
+_PRICE_FIELDS = frozenset(Prices.__dataclass_fields__)
+
+
+PricesOf = Callable[[Month], Prices]
+
+
+def prices_in_force(history: Mapping[Month, Mapping[str, int]], current: Prices) -> PricesOf:
+    """A month is priced with what took effect last by its end. Before the first entry (the
+    merchant's first month) the program cost nothing; a merchant with no history at all is priced
+    with its current settings."""
+    known = {
+        month: Prices(**{k: v for k, v in entry.items() if k in _PRICE_FIELDS}) for month, entry in history.items()
+    }
+    months = sorted(known)
+
+    def prices(month: Month) -> Prices:
+        if not months:
+            return current
+        earlier = [key for key in months if key <= month]
+        return known[earlier[-1]] if earlier else Prices(unit_value_kopecks=known[months[0]].unit_value_kopecks)
+
+    return prices
+
+
 @dataclass(frozen=True)
 class MonthFigures:
     month: Month
@@ -364,14 +388,15 @@ def cohort_figures(cohort: Month, counters: Mapping[Month, Mapping[str, int]], l
 
 
 def report(
-    counters: Mapping[Month, Mapping[str, int]], first: Month, last: Month, prices: Prices
+    counters: Mapping[Month, Mapping[str, int]], first: Month, last: Month, prices: PricesOf
 ) -> tuple[list[MonthFigures], list[CohortFigures]]:
     """Every month from ``first`` to ``last`` and the cohorts that enrolled in them, from the
-    counters of every month up to ``last`` (earlier months give the running totals)."""
+    counters of every month up to ``last`` (earlier months give the running totals), each month
+    priced with ``prices(month)``."""
     totals = running_totals(counters, last)
     months = months_from(first, last)
     return (
-        [month_figures(month, counters, totals.get(month, _Running()), prices) for month in months],
+        [month_figures(month, counters, totals.get(month, _Running()), prices(month)) for month in months],
         [cohort_figures(month, counters, last) for month in months],
     )
 

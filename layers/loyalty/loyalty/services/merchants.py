@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from loyalty.data import merchants
 from loyalty.data.merchants import Merchant
 from loyalty.data.transaction import AlreadyExists, Stale
+from loyalty.domain.kpis import month_of
 from loyalty.domain.program import DEFAULT_PROGRAM, Program
 from loyalty.errors import Conflict, Unauthenticated
 from loyalty.ids import new_id, new_secret
@@ -34,7 +36,8 @@ def create_merchant(
 ) -> CreatedMerchant:
     merchant_id = merchant_id or new_id("mch")
     api_key = new_secret("lk_live")
-    merchant = Merchant(merchant_id, name, now, program.model_dump(mode="json"), 1)
+    prices = {month_of(now, program.timezone): price_entry(program)}
+    merchant = Merchant(merchant_id, name, now, program.model_dump(mode="json"), 1, prices=prices)
     try:
         merchants.create(merchant, hash_api_key(api_key))
     except AlreadyExists as exc:
@@ -63,6 +66,23 @@ def merchant_for_api_key(api_key: str) -> str:
 
 def get_merchant(merchant_id: str) -> Merchant:
     return merchants.get(merchant_id)
+
+
+def price_entry(program: Program) -> dict[str, int]:
+    """What the KPI report prices a month with: the program's costs and a point's value."""
+    return {"unit_value_kopecks": program.unit_value_kopecks, **program.costs.model_dump()}
+
+
+def prices_history(
+    history: Mapping[str, Mapping[str, int]], before: Program, after: Program, now: datetime
+) -> dict[str, dict[str, int]] | None:
+    """The history with this month's prices, if the change moves them (None: unchanged)."""
+    if price_entry(after) == price_entry(before) and history:
+        return None
+    return {
+        **{month: dict(entry) for month, entry in history.items()},
+        month_of(now, after.timezone): price_entry(after),
+    }
 
 
 class ProgramCache:
@@ -101,12 +121,20 @@ programs = ProgramCache()
 def update_program(
     merchant_id: str, program: Program, now: datetime, expected_version: int | None = None
 ) -> VersionedProgram:
-    """Store a new version; purchases accrued from now on use it."""
-    current = merchants.get(merchant_id).program_version
+    """Store a new version; purchases accrued from now on use it. New costs or a new point value
+    price the KPI report from this month on (``prices_history``)."""
+    merchant = merchants.get(merchant_id)
+    current = merchant.program_version
     if expected_version is not None and expected_version != current:
         raise Conflict(f"program is at version {current}, not {expected_version}", code="version_conflict")
     try:
-        merchants.save_program(merchant_id, program.model_dump(mode="json"), current + 1, now)
+        merchants.save_program(
+            merchant_id,
+            program.model_dump(mode="json"),
+            current + 1,
+            now,
+            prices_history(merchant.prices, Program.model_validate(merchant.program), program, now),
+        )
     except Stale as exc:
         raise Conflict("the program was changed concurrently; read it again", code="version_conflict") from exc
     programs.invalidate(merchant_id)

@@ -108,9 +108,12 @@ def report_range(query: KpiQuery, program: Program, now: datetime) -> tuple[Mont
 
 
 def kpi_report(merchant_id: str, query: KpiQuery, now: datetime) -> KpiReport:
-    program = programs.get(merchant_id).program
+    """One GetItem (the merchant: program and prices history) and one Query (monthly counters)."""
+    merchant = merchants.get(merchant_id)
+    program = Program.model_validate(merchant.program)
     first, last = report_range(query, program, now)
-    months, cohorts = kpis.report(merchants.read_months(merchant_id, last), first, last, _prices(program))
+    prices = kpis.prices_in_force(merchant.prices, _prices(program))
+    months, cohorts = kpis.report(merchants.read_months(merchant_id, last), first, last, prices)
     return KpiReport.model_validate(
         {
             "from": first,
