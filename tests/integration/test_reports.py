@@ -15,30 +15,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from loyalty.clock import LOCAL_CLOCK_ENV, set_local_clock
 
 from infra.local.provision import Stack
 from tests.integration.conftest import configure, new_phone
 from tests.support.api import GatewayClient
 from tests.support.events import context
 from tests.support.kpi_model import Buy, Enroll, Erase, Expected, ModelProgram, Redeem, Refund, Shop
-from tests.support.streams import StreamTap, batches
+from tests.support.reporting import Clock, Counting, local, local_clock
+from tests.support.streams import batches
 
-MOSCOW = ZoneInfo("Europe/Moscow")
 MONTHS = [f"2025-{number:02d}" for number in range(1, 9)]  # January (no program yet) to August
 PROGRAM = ModelProgram(welcome_points=50, point_value_kopecks=100, monthly_fee_kopecks=99_000)
-Clock = Callable[[datetime], object]
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    """The local stack's clock, moved in this process (the handlers read it through ``utcnow``)."""
-    monkeypatch.setenv(LOCAL_CLOCK_ENV, "1")
-    yield set_local_clock
-    set_local_clock(None)
+    with local_clock(monkeypatch) as move:
+        yield move
 
 
 @pytest.fixture
@@ -46,34 +41,6 @@ def reports_api(merchant: dict[str, Any]) -> GatewayClient:
     from functions.reports.app import app
 
     return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
-
-
-def local(month: str, day: int, hour: int, minute: int = 0) -> datetime:
-    year, number = (int(part) for part in month.split("-"))
-    return datetime(year, number, day, hour, minute, tzinfo=MOSCOW).astimezone(UTC)
-
-
-class Counting:
-    """Feeds the ledger stream's real batches to the counting function, and keeps every batch
-    delivered, for redelivery."""
-
-    def __init__(self, stack: Stack, table: str = "LedgerTable") -> None:
-        self.tap = StreamTap(stack, table)
-        self.delivered: list[list[dict[str, Any]]] = []
-
-    def deliver(self, batch: list[dict[str, Any]]) -> dict[str, int]:
-        from functions.reports.app import count_stream
-
-        return dict(count_stream(self.tap.event(batch), context("reports", 30)))
-
-    def count_new(self, rng: random.Random) -> int:
-        records = self.tap.take()
-        sizes = [rng.randint(1, 40) for _ in range(len(records))]
-        counted = 0
-        for batch in batches(records, sizes):
-            counted += self.deliver(batch)["counted"]
-            self.delivered.append(batch)
-        return counted
 
 
 @dataclass
@@ -246,7 +213,9 @@ def shop_apis(
     accrue_api: GatewayClient,
     redeem_api: GatewayClient,
     program_api: GatewayClient,
+    clock: Clock,
 ) -> dict[str, GatewayClient]:
+    clock(local("2025-01", 1, 0))  # the program's costs apply from the month they are set
     configure(
         program_api,
         bonuses={"welcome_points": PROGRAM.welcome_points},
