@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock build deploy clean
+.PHONY: run demo test lint typecheck unit bench lock build deploy clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ install: $(STAMP)
 ## Start the whole system locally (moto as AWS) on 127.0.0.1:$${LOYALTY_PORT:-8000}.
 run: $(STAMP)
 	$(BIN)/python -m infra.local
+
+## The local stack with half a year of a coffee shop replayed through the API (for the KPI report).
+demo: $(STAMP)
+	$(BIN)/python -m infra.local --demo
 
 ## Lint, type-check and run every test (unit, integration, end-to-end, template).
 test: lint typecheck

@@ -90,6 +90,15 @@ def sevendar_parameters(standin: SevenDarStandIn) -> dict[str, str]:
     }
 
 
+def _quiet_metrics() -> None:
+    """Nothing publishes metrics locally; but Powertools prints a metric set to stdout every 100
+    values even when metrics are disabled (it never flushes them), which buries the stack's output
+    under a busy demo. Locally, adding a metric does nothing."""
+    from loyalty.platform.observability import metrics
+
+    metrics.add_metric = lambda *args, **kwargs: None  # type: ignore[method-assign]
+
+
 def _import_function(spec: FunctionSpec) -> ModuleType:
     return importlib.import_module(spec.module)
 
@@ -133,6 +142,7 @@ class LocalStack:
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.settings.log_level  # the template says INFO for AWS
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
+        _quiet_metrics()
         self.app = self._compose_app(modules)
         self._start_api(api_port)
         self._start_pollers(session, modules)
