@@ -16,10 +16,12 @@ Money = Annotated[int | None, Field(description="kopecks, rounded down; null whe
 
 class KpiQuery(Request):
     start: MonthText | None = Field(
-        default=None, alias="from", description="first month, YYYY-MM (default: five months before `to`)"
+        default=None, alias="from", description="first month, YYYY-MM (default: the six months up to `to`)"
     )
     end: MonthText | None = Field(
-        default=None, alias="to", description="last month, YYYY-MM (default: the current month); at most 24 months"
+        default=None,
+        alias="to",
+        description="last month, YYYY-MM (default: the current month, or six months from `from`); at most 24 months",
     )
 
 
