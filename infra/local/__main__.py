@@ -95,11 +95,13 @@ def main() -> int:
         return 1
     api_key = os.environ.get("LOYALTY_DEMO_API_KEY", "lk_demo_local_only_key")
     if "--demo" in sys.argv[1:]:
+        up = time.monotonic() - started  # the demo's own time is printed with its report
         member_id, card = run_demo(stack, api_key)
     else:
         demo = seed_demo(api_key)
         member_id, card = demo.member_id, demo.card_number
-    print(banner(stack, api_key, member_id, card, time.monotonic() - started), flush=True)
+        up = time.monotonic() - started
+    print(banner(stack, api_key, member_id, card, up), flush=True)
     sevendar = stack.sevendar.url if stack.sevendar else ""
     print(f"LOYALTY_READY api={stack.api_url} aws={stack.aws_endpoint} sevendar={sevendar}", flush=True)
 

@@ -6,8 +6,9 @@ requests that cause them pay nothing, a stream batch writes one transaction per 
 90 facts each), and every fact carries its own mark in that transaction: a batch delivered twice,
 bisected or replayed in any order adds nothing the second time (``data.merchants.count_facts``).
 
-A report reads the merchant's program (for its time zone, point value and costs) and one query of
-monthly counters: the same reads for ten members as for ten million (``make bench``).
+A report reads the merchant item (its program, and its costs and point value by the month they
+took effect) and one query of monthly counters: the same reads for ten members as for ten
+million (``make bench``).
 """
 
 from __future__ import annotations
