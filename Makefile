@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock layer build deploy deploy-web clean web web-check web-if-possible
+.PHONY: run demo test lint typecheck unit bench lock layer build deploy deploy-web clean web web-check web-if-possible
 
 # The merchant web app (web/): Node.js 20 and npm 11 build it. It is rebuilt when anything it is
 # made from is newer than the build (make's own timestamp check), and `npm ci` reruns when the
@@ -26,6 +26,10 @@ install: $(STAMP)
 ## Start the whole system locally (moto as AWS) on 127.0.0.1:$${LOYALTY_PORT:-8000}, the web app at /app/.
 run: $(STAMP) web-if-possible
 	$(BIN)/python -m infra.local
+
+## The local stack with half a year of a coffee shop replayed through the API (for the KPI report).
+demo: $(STAMP) web-if-possible
+	$(BIN)/python -m infra.local --demo
 
 ## Lint, type-check and run every test (unit, integration, end-to-end, template, browser).
 test: lint typecheck web web-check

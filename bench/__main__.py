@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -164,6 +166,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         calls = ", ".join(f"{count} {op}" for op, count in sorted(row["calls"].items()))
         outcome = ", ".join(f"{k} {v}" for k, v in row["outcome"].items() if k != "complete")
         print(f"| {row['job']} | {row['due']} | {row['others']} | {outcome} | {calls} | {row['rcu']:g} |")
+    reports = kpi_report_scaling()
+    print_kpi_reports(reports)
     # The whole local stack in a process of its own (its own moto, its own connections).
     delivery = webhooks.run_in_subprocess()
     print()
@@ -180,10 +184,37 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
                 "ratio_accrual_vs_bare_transaction": use_case / bare,
                 "jobs": jobs,
                 "webhook_delivery": delivery,
+                "kpi_report": reports,
             },
             handle,
             indent=2,
         )
+
+
+def print_kpi_reports(reports: list[dict[str, Any]]) -> None:
+    print()
+    print("| KPI report, 12 months | members | ledger stream records | DynamoDB calls | RCU |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in reports:
+        calls = ", ".join(f"{count} {op}" for op, count in sorted(row["report"]["calls"].items()))
+        print(f"| read | {row['members']} | {row['stream_records']} | {calls} | {row['report']['rcu']:g} |")
+    for row in reports[:1]:
+        batch = row["count_batch"]
+        calls = ", ".join(f"{count} {op}" for op, count in sorted(batch["calls"].items()))
+        print(f"| counting one stream batch of {batch['facts']} facts | - | - | {calls} | WCU {batch['wcu']:g} |")
+
+
+def kpi_report_scaling() -> list[dict[str, Any]]:
+    """The KPI report for 100 and 10,000 members (``bench.kpis``, one process each)."""
+    sizes = [int(size) for size in os.environ.get("BENCH_KPI_MEMBERS", "100,10000").split(",")]
+    rows = []
+    for members in sizes:
+        print(f"building a year of a shop with {members} members for the KPI report ...", file=sys.stderr, flush=True)
+        done = subprocess.run(  # noqa: S603 - our own module, with a number
+            [sys.executable, "-m", "bench.kpis", str(members)], check=True, stdout=subprocess.PIPE, text=True
+        )
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return rows
 
 
 def job_scaling(now: datetime) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
-import time
 import tomllib
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         DistributionId=outputs["WebAppDistributionId"],
         InvalidationBatch={
             "Paths": {"Quantity": 2, "Items": ["/app/index.html", "/app/config.json"]},
-            "CallerReference": f"deploy-web-{time.time_ns()}",
+            "CallerReference": f"deploy-web-{uuid.uuid4().hex}",
         },
     )
     print(f"uploaded {len(written)} files; the app is at {outputs['WebAppUrl']} (API via {config['apiBaseUrl']}/v1)")

@@ -237,9 +237,11 @@ def queue_order(merchant_id: str, order_id: str) -> None:
 @metrics.log_metrics
 def handle_stream(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """New orders go to the worker's queue; status changes become events; card ledger entries
-    become sales counters. A failure retries the batch: each step is idempotent downstream."""
-    queued, announced, rows = gift_cards.stream_work(event, queue_order, utcnow())
+    become sales counters, each once. A failure retries the batch: each step is idempotent
+    downstream."""
+    now = utcnow()
+    queued, announced, lines = gift_cards.stream_work(event, queue_order, now)
     if announced:
         publish(CONFIG.event_bus_name, announced)
-    stats.count(rows)
-    return {"queued": queued, "announced": len(announced), "counted": len(rows)}
+    counted = stats.count_gift_card_lines(lines, now)
+    return {"queued": queued, "announced": len(announced), "counted": counted.counted}

@@ -249,7 +249,7 @@ def member_transactions(member_id: str) -> object:
 def scan_qr() -> object:
     request = bp.parse(QrScan)
     merchant_id = bp.merchant_id()
-    card = auth.card_from_qr(merchant_id, request.payload, runtime.current().keys().token_key)
+    card = auth.card_from_qr(merchant_id, request.payload, runtime.current().keys().token_key, utcnow())
     cipher = runtime.current().cipher()
     member = members.get_existing(merchant_id, members.find_member_id(merchant_id, card_number=card, cipher=cipher))
     return reply(200, members.view(member, cipher, utcnow()))

@@ -13,11 +13,11 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from chalice.app import Response
 from loyalty.api.common import Request
+from loyalty.clock import utcnow
 from loyalty.http.blueprint import ApiBlueprint, reply
 from pydantic import Field
 
@@ -61,7 +61,7 @@ class WebhookReceiver:
                     "text": text,
                     "headers": {key: lowered[key] for key in SHOWN_HEADERS if key in lowered},
                     "answered": status,
-                    "received_at": datetime.now(UTC).isoformat(),
+                    "received_at": utcnow().isoformat(),
                     "event_id": None,
                     "kind": _event_type(text),
                 }

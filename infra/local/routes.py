@@ -1,12 +1,12 @@
-"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time,
-the API document with its interactive docs, and the webhook receiver (infra/local/receiver.py)."""
+"""Routes that exist only in the local stack: health, the dev inbox, running jobs as of a time, the
+clock, the API document with its interactive docs, and the webhook receiver (infra/local/receiver.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Response
-from loyalty.clock import parse_instant
+from chalice.app import Request, Response
+from loyalty.clock import clock_offset, parse_instant, set_local_clock, utcnow
 from loyalty.errors import InvalidRequest, NotFound
 from loyalty.http.blueprint import ApiBlueprint, reply
 
@@ -17,6 +17,28 @@ from infra.local.receiver import add_receiver_routes
 
 if TYPE_CHECKING:
     from infra.local.stack import LocalStack
+
+
+def use_clock(request: Request) -> dict[str, Any]:
+    """Set (PUT), reset (DELETE) or read (GET) the stack's clock; its reading afterwards."""
+    if request.method == "PUT":
+        body = request.json_body if request.raw_body else None
+        raw = body.get("now") if isinstance(body, dict) else None
+        if not isinstance(raw, str):
+            raise InvalidRequest('give the time as {"now": "<ISO-8601>"}', details={"field": "now"})
+        set_local_clock(parse_instant(raw, field="now"))
+    elif request.method == "DELETE":
+        set_local_clock(None)
+    offset = clock_offset().total_seconds()
+    return {"now": utcnow().isoformat(), "offset_seconds": offset, "real_time": offset == 0}
+
+
+def add_clock_route(bp: ApiBlueprint) -> None:
+    @bp.route("/_local/clock", methods=["GET", "PUT", "DELETE"])
+    def clock() -> Response:
+        """PUT {"now": ISO-8601}: the stack's one clock reads that instant and runs on from it in
+        real time, for every request, worker, stream consumer and job; DELETE: real time again."""
+        return reply(200, use_clock(bp.current_request))
 
 
 def local_blueprint(stack: LocalStack) -> ApiBlueprint:
@@ -52,6 +74,8 @@ def local_blueprint(stack: LocalStack) -> ApiBlueprint:
         if result is not None and not isinstance(result, dict):
             raise InvalidRequest("job returned an unexpected result")
         return reply(200, {"job": name, "now": now.isoformat() if now else None, "result": result})
+
+    add_clock_route(bp)
 
     @bp.route("/openapi.json", methods=["GET"])
     def openapi_document() -> Response:

@@ -22,10 +22,16 @@ class Demo:
     card_number: str
 
 
-def seed_demo(api_key: str) -> Demo:
+def seed_merchant(api_key: str, name: str = "Demo Coffee") -> None:
+    """The demo merchant with its documented key, created now (by the stack's clock)."""
     now = utcnow()
-    merchants.create_merchant("Demo Coffee", now, merchant_id=DEMO_MERCHANT_ID)
+    merchants.create_merchant(name, now, merchant_id=DEMO_MERCHANT_ID)
     merchants.add_api_key(DEMO_MERCHANT_ID, api_key, now, label="demo")
+
+
+def seed_demo(api_key: str) -> Demo:
+    seed_merchant(api_key)
+    now = utcnow()
     cipher = runtime.current().cipher()
     member = enrollment.enroll(DEMO_MERCHANT_ID, EnrollRequest(phone=DEMO_PHONE, name="Demo Shopper"), now, cipher)
     for number, amount in enumerate((45_000, 120_000), start=1):

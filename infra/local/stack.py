@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 from chalice.app import Blueprint, Chalice
+from loyalty.clock import LOCAL_CLOCK_ENV
 from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
@@ -91,6 +92,15 @@ def sevendar_parameters(standin: SevenDarStandIn) -> dict[str, str]:
     }
 
 
+def _quiet_metrics() -> None:
+    """Nothing publishes metrics locally; but Powertools prints a metric set to stdout every 100
+    values even when metrics are disabled (it never flushes them), which buries the stack's output
+    under a busy demo. Locally, adding a metric does nothing."""
+    from loyalty.platform.observability import metrics
+
+    metrics.add_metric = lambda *args, **kwargs: None  # type: ignore[method-assign]
+
+
 def _import_function(spec: FunctionSpec) -> ModuleType:
     return importlib.import_module(spec.module)
 
@@ -136,6 +146,7 @@ class LocalStack:
         os.environ["WEBHOOK_URL_POLICY"] = "local"  # webhooks to this machine only (AWS: https, public)
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
+        _quiet_metrics()
         self.app = self._compose_app(modules)
         self._start_api(api_port)
         self._start_pollers(session, modules)
@@ -144,6 +155,7 @@ class LocalStack:
             self.scheduler.start()
 
     def _start_moto(self) -> None:
+        os.environ[LOCAL_CLOCK_ENV] = "1"  # only the local stack may move the one clock (PUT /_local/clock)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         moto_patches.apply()
         self.moto = ThreadedMotoServer(ip_address=self.settings.host, port=self.settings.aws_port, verbose=False)

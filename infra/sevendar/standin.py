@@ -37,13 +37,17 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote
 
 import urllib3
+
+# The stand-in reads the local stack's one clock: when a demo moves it, SevenDar's webhooks must
+# not look stale to the API that checks their timestamps.
+from loyalty.clock import utcnow
 
 DEFAULT_API_KEY = "sevendar-local-key"
 DEFAULT_WEBHOOK_SECRET = b"sevendar-local-webhook-secret"
@@ -125,7 +129,7 @@ class StandInError(Exception):
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utcnow().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -547,7 +551,7 @@ class SevenDarStandIn:
             self._deliver(webhook)
 
     def _deliver(self, webhook: _Webhook) -> None:
-        timestamp = str(int(time.time()))  # signed afresh on each attempt, so a retry is never stale
+        timestamp = str(int(utcnow().timestamp()))  # signed afresh on each attempt, so a retry is never stale
         digest = hmac.new(self._webhook_secret, timestamp.encode() + b"." + webhook.body, hashlib.sha256).hexdigest()
         headers = {
             "Content-Type": "application/json",

@@ -225,12 +225,16 @@ def test_purchase_history_is_recorded_once_for_analytics_and_earns_nothing(
     start_import(jobs_api, "hist-2", csv_text(rows[:4]).encode(), kind="purchases")  # imported again
     drain(stack)
     assert job(jobs_api, "hist-2")["done"] == 3
-    from datetime import date
+    march = merchants.read_months(_merchant(jobs_api), "2025-03")["2025-03"]  # Moscow's March
+    assert (march["purchases_members"], march["purchases_anonymous"]) == (2, 1)
+    assert (march["revenue_members_kopecks"], march["revenue_anonymous_kopecks"]) == (120_050 + 10_000, 30_000)
+    from functions.reports.app import app as reports_app
 
-    totals, days = merchants.read_counters(_merchant(jobs_api), date(2025, 3, 1), date(2025, 3, 2))
-    assert totals["history_purchases_members"] == 2 and totals["history_purchases_anonymous"] == 1
-    assert totals["history_revenue_members_kopecks"] == 120_050 + 10_000
-    assert days[date(2025, 3, 1)]["history_purchases_anonymous"] == 1
+    reports = GatewayClient(reports_app, jobs_api.headers)
+    reply = reports.get("/v1/reports/kpis", query={"from": "2025-03", "to": "2025-03"})
+    assert reply.status == 200, reply.body
+    report = reply.body["months"][0]
+    assert (report["aov_members_kopecks"], report["aov_anonymous_kopecks"]) == (65_025, 30_000)
     page = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]}).body
     assert page["balance"] == 0 and page["totals"]["purchases"] == 0
 

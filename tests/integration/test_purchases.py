@@ -159,3 +159,23 @@ def test_backdated_purchases_are_limited_to_the_programs_window_and_to_membershi
     configure(program_api, backdate_days=2)
     old = dated("B-3", 2.5)
     assert (old.status, old.body["error"]["code"]) == (422, "purchase_too_old")
+
+
+def test_an_anonymous_purchase_is_held_to_the_same_backdating_window(
+    accrue_api: GatewayClient, program_api: GatewayClient
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.integration.conftest import configure
+
+    configure(program_api, backdate_days=2)
+    old = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    reply = accrue_api.post(
+        "/v1/purchases", body={"transaction_id": "anon-old", "amount_kopecks": 500, "occurred_at": old}
+    )
+    assert (reply.status, reply.body["error"]["code"]) == (422, "purchase_too_old")
+    recent = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    fine = accrue_api.post(
+        "/v1/purchases", body={"transaction_id": "anon-ok", "amount_kopecks": 500, "occurred_at": recent}
+    )
+    assert fine.status == 201 and fine.body["member_id"] is None

@@ -53,7 +53,9 @@ class RunningStack:
 
 
 @contextmanager
-def running_stack(extra_env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[RunningStack]:
+def running_stack(
+    extra_env: dict[str, str] | None = None, timeout: float = 90, arguments: list[str] | None = None
+) -> Iterator[RunningStack]:
     env = {
         **os.environ,
         "LOYALTY_PORT": "0",
@@ -71,7 +73,7 @@ def running_stack(extra_env: dict[str, str] | None = None, timeout: float = 90) 
         env.pop(inherited, None)  # the stack sets its own; the test process's moto is not its moto
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"],
+        [sys.executable, "-m", "infra.local", *(arguments or [])],
         cwd=ROOT,
         env=env,
         text=True,

@@ -23,7 +23,9 @@ def sms_sent(phone: str | None = None) -> list[tuple[str, str]]:
 def ledger_events(member_id: str) -> list[DomainEvent]:
     client = boto3.client("dynamodb", region_name=REGION)
     items = client.scan(TableName="ledger")["Items"]  # a test may scan; the product never does
-    mine = sorted((raw for raw in items if raw["member_id"]["S"] == member_id), key=lambda raw: raw["sk"]["S"])
+    mine = sorted(
+        (raw for raw in items if raw.get("member_id", {}).get("S") == member_id), key=lambda raw: raw["sk"]["S"]
+    )
     entries = entries_from_stream(as_stream(mine))
     return [event for entry in entries for event in from_ledger_entry(entry)]
 

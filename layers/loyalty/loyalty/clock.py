@@ -1,14 +1,50 @@
-"""Time helpers. All times are timezone-aware UTC; the domain takes "now" as an argument."""
+"""The one clock, and time helpers. All times are timezone-aware UTC; the domain takes "now" as an
+argument, and every handler, worker, stream consumer and job gets it from ``utcnow``.
+
+Only the local stack may move the clock (``set_local_clock``): demos and tests replay months of a
+shop in minutes. From the instant it is set to, the clock runs on in real time. In AWS the clock is
+the system's: setting it is refused unless the process was started as the local stack (the
+environment variable ``LOYALTY_LOCAL_CLOCK=1``, which nothing in the template sets).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import os
+import threading
+from datetime import UTC, date, datetime, timedelta
 
 from loyalty.errors import InvalidRequest
 
+LOCAL_CLOCK_ENV = "LOYALTY_LOCAL_CLOCK"
+_lock = threading.Lock()
+_offset = timedelta(0)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the one clock of the system."""
+    return datetime.now(UTC) + _offset
+
+
+class ClockNotSettable(RuntimeError):
+    """Only the local stack may move the clock."""
+
+
+def set_local_clock(now: datetime | None) -> datetime:
+    """Make ``utcnow`` answer ``now`` at once and run on from it in real time; ``None`` returns to
+    real time. Returns the clock's reading. Refused outside the local stack."""
+    global _offset  # noqa: PLW0603 - the clock is one per process by design
+    if os.environ.get(LOCAL_CLOCK_ENV) != "1":
+        raise ClockNotSettable(f"the clock can be set only on the local stack ({LOCAL_CLOCK_ENV}=1)")
+    if now is not None and now.tzinfo is None:
+        raise ValueError("the clock needs a time zone-aware instant")
+    with _lock:
+        _offset = now - datetime.now(UTC) if now is not None else timedelta(0)
+    return utcnow()
+
+
+def clock_offset() -> timedelta:
+    """How far the clock is from real time (zero unless the local stack moved it)."""
+    return _offset
 
 
 def isoformat(moment: datetime) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
+
+from loyalty.clock import utcnow
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
@@ -19,7 +20,7 @@ def _base32(number: int, length: int) -> str:
 
 def new_id(prefix: str) -> str:
     """``prefix_`` + 10 chars of milliseconds + 16 random chars: sortable by creation time."""
-    millis = time.time_ns() // 1_000_000
+    millis = int(utcnow().timestamp() * 1000)
     return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
 
 

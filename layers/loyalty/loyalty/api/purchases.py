@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -19,12 +19,26 @@ class PurchaseLine(Request):
 
 
 class PurchaseRequest(MemberRefFields):
+    """A purchase names its member by at most one of member_id, card_number, phone; a purchase that
+    names none is anonymous: it earns nothing and counts as a non-member purchase in the reports."""
+
     transaction_id: ClientId = Field(description="the POS or shop's id; a purchase is applied once per id")
     amount_kopecks: Kopecks = Field(description="what the shopper paid, after discounts")
     occurred_at: datetime | None = Field(default=None, description="when the purchase happened; now if absent")
     lines: list[PurchaseLine] | None = Field(default=None, max_length=500)
     store_id: str | None = Field(default=None, max_length=64)
     channel: Literal["pos", "web", "app", "partner"] = "pos"
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        """Replaces the member reference's "exactly one": a purchase may name no member."""
+        if len([value for value in (self.member_id, self.card_number, self.phone) if value]) > 1:
+            raise ValueError("identify the member by at most one of member_id, card_number, phone")
+        return self
+
+    @property
+    def anonymous(self) -> bool:
+        return not (self.member_id or self.card_number or self.phone)
 
     @model_validator(mode="after")
     def _lines_add_up(self) -> PurchaseRequest:
@@ -45,7 +59,7 @@ class LotView(Reply):
 
 class PurchaseResult(Reply):
     transaction_id: str
-    member_id: str
+    member_id: str | None = Field(description="null for an anonymous purchase (no member named)")
     points_earned: int
     breakdown: list[RuleAwardView]
     reason: str | None = Field(default=None, description="why nothing was earned, if nothing was")
@@ -68,7 +82,7 @@ class RefundRequest(Request):
 class RefundResult(Reply):
     transaction_id: str
     refund_id: str
-    member_id: str
+    member_id: str | None = Field(description="null for a refund of an anonymous purchase")
     points_clawed_back: int
     debt_added: int = Field(description="points already spent that the member now owes (balance goes negative)")
     refunded_kopecks_total: int

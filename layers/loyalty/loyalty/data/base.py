@@ -8,7 +8,7 @@ both, so binding the table name once binds them all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any, ClassVar
 
@@ -106,3 +106,15 @@ def plain_map(value: Any) -> dict[str, Any]:
 
 def plain_ints(value: Any) -> dict[str, int]:
     return {name: int(number) for name, number in plain_map(value).items()}
+
+
+def stream_records(event: Mapping[str, Any], table: type[Item]) -> list[Mapping[str, Any]]:
+    """The records of a stream batch that come from ``table``'s stream. A function may read more
+    than one table's stream; a record without a source (as tests build them) is taken as this
+    table's."""
+    records: list[Mapping[str, Any]] = []
+    for record in event.get("Records", []):
+        source = str(record.get("eventSourceARN") or "")
+        if not source or source.split("/")[1:2] == [table.Meta.table_name]:
+            records.append(record)
+    return records

@@ -320,6 +320,7 @@ class CardEntryAdded:
     kind: str
     amount_kopecks: int
     created_at: datetime
+    line: str = ""  # the card ledger line's key: the same for every record of the same line
 
 
 StreamChange = OrderCreated | OrderMoved | CardEntryAdded
@@ -342,5 +343,13 @@ def changes_from_stream(event: Mapping[str, Any]) -> list[StreamChange]:
                 changes.append(OrderMoved(order, OrderStatus(old["status"]["S"])))
         elif key.startswith("GCL#") and record.get("eventName") == "INSERT":
             entry = GiftCardEntryItem.from_raw_data(new)
-            changes.append(CardEntryAdded(entry.merchant_id, entry.kind, int(entry.amount_kopecks), entry.created_at))
+            changes.append(
+                CardEntryAdded(
+                    entry.merchant_id,
+                    entry.kind,
+                    int(entry.amount_kopecks),
+                    entry.created_at,
+                    f"{entry.pk}|{entry.sk}",
+                )
+            )
     return changes

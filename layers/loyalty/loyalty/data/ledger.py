@@ -1,12 +1,15 @@
-"""The ledger table: every change of a member as immutable entries, in commit order.
+"""The ledger table: every change of a member as immutable entries, in commit order; and the
+immutable facts of anonymous sales (purchases without a member), which change no member.
 
-Keys: pk ``<merchant>#<member>``, sk ``<sequence:012d>#<position:03d>`` — the member's version
-that the change committed, then the entry's place in it. A member's history read newest first is
-exactly the reverse order of commits, so ``balance_after`` follows from entry to entry and a
-cursor (the last sk seen) never skips an entry committed later.
+Keys:
+- entry  pk ``<merchant>#<member>``, sk ``<sequence:012d>#<position:03d>`` — the member's version
+  that the change committed, then the entry's place in it. A member's history read newest first is
+  exactly the reverse order of commits, so ``balance_after`` follows from entry to entry and a
+  cursor (the last sk seen) never skips an entry committed later.
+- sale   pk ``SALE#<merchant>#<transaction id>``, sk ``purchase`` | ``refund:<refund id>``.
 
 The table's stream (NEW_IMAGE) is the outbox for domain events and report counters;
-``entries_from_stream`` is the only place that reads its records.
+``entries_from_stream`` and ``sales_from_stream`` are the only places that read its records.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from loyalty.data.base import Item, table_base
+from loyalty.data.base import Item, stream_records, table_base
 from loyalty.data.members import member_key
 from loyalty.data.transaction import Transaction
+from loyalty.domain.kpis import Visit
 from loyalty.domain.ledger import EntryKind, LedgerEntry
+from loyalty.domain.sales import Sale
 from loyalty.errors import InvalidRequest
 
 
@@ -48,6 +53,16 @@ class LedgerEntryItem(_LedgerTable):
     lot_points = NumberAttribute(null=True)
     allocation = JSONAttribute(null=True)
     details = JSONAttribute(default=dict)
+
+
+class SaleItem(_LedgerTable):
+    merchant_id = UnicodeAttribute()
+    transaction_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    kpi = JSONAttribute()  # the sale's Visit
+
+
+SALE_PREFIX = "SALE#"
 
 
 def _sk(sequence: int, position: int) -> str:
@@ -126,11 +141,47 @@ def _decode_cursor(cursor: str) -> str:
     return sk
 
 
-def entries_from_stream(event: Mapping[str, Any]) -> list[LedgerEntry]:
-    """The entries a batch of the ledger table's stream inserted (entries are immutable: only an
-    INSERT means something happened)."""
+def stage_sale(tx: Transaction, sale: Sale) -> None:
+    tx.create(
+        SaleItem(
+            f"{SALE_PREFIX}{sale.merchant_id}#{sale.transaction_id}",
+            sale.part,
+            merchant_id=sale.merchant_id,
+            transaction_id=sale.transaction_id,
+            created_at=sale.created_at,
+            kpi=sale.visit.to_details(),
+        ),
+        name="sale",
+    )
+
+
+def _inserted(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """New images the table's stream inserted (entries and sales are immutable: only an INSERT
+    means something happened)."""
     return [
-        _to_entry(LedgerEntryItem.from_raw_data(record["dynamodb"]["NewImage"]))
-        for record in event.get("Records", [])
+        record["dynamodb"]["NewImage"]
+        for record in stream_records(event, _LedgerTable)
         if record.get("eventName") == "INSERT"
     ]
+
+
+def _is_sale(image: Mapping[str, Any]) -> bool:
+    return str(image["pk"]["S"]).startswith(SALE_PREFIX)
+
+
+def entries_from_stream(event: Mapping[str, Any]) -> list[LedgerEntry]:
+    """The member entries a batch of the ledger table's stream inserted."""
+    return [_to_entry(LedgerEntryItem.from_raw_data(image)) for image in _inserted(event) if not _is_sale(image)]
+
+
+def sales_from_stream(event: Mapping[str, Any]) -> list[Sale]:
+    """The anonymous sales and their refunds a batch of the ledger table's stream inserted."""
+    sales = []
+    for image in _inserted(event):
+        if not _is_sale(image):
+            continue
+        item = SaleItem.from_raw_data(image)
+        visit = Visit.from_details(item.kpi)
+        if visit is not None:
+            sales.append(Sale(item.merchant_id, item.transaction_id, str(item.sk), visit, item.created_at))
+    return sales

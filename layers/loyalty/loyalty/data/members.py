@@ -125,6 +125,7 @@ class MemberItem(_MembersTable):
     last_purchase_at = UTCDateTimeAttribute(null=True)
     spend_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     earned_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    purchases_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
     referral_code = UnicodeAttribute(null=True)
     referred_by = UnicodeAttribute(null=True)
     referral_done = BooleanAttribute(default=False)
@@ -208,7 +209,9 @@ def _to_member(item: MemberItem) -> Member:
             int(item.spend_total_kopecks),
             item.last_purchase_at,
         ),
-        activity=Activity(plain_ints(item.spend_by_month), plain_ints(item.earned_by_month)),
+        activity=Activity(
+            plain_ints(item.spend_by_month), plain_ints(item.earned_by_month), plain_ints(item.purchases_by_month)
+        ),
         referral=Referral(item.referral_code, item.referred_by, bool(item.referral_done)),
         stamps=plain_ints(item.stamps),
         consents={name: bool(value) for name, value in plain_map(item.consents).items()},
@@ -253,6 +256,7 @@ def _to_item(member: Member) -> MemberItem:
         last_purchase_at=totals.last_purchase_at,
         spend_by_month=dict(member.activity.spend_by_month),
         earned_by_month=dict(member.activity.earned_by_month),
+        purchases_by_month=dict(member.activity.purchases_by_month),
         referral_code=member.referral.code,
         referred_by=member.referral.referred_by,
         referral_done=member.referral.done,

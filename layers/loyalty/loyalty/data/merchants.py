@@ -7,27 +7,29 @@ Keys:
 - API key           pk ``APIKEY#<sha256 of key>``  sk ``APIKEY`` (the key itself is never stored)
 - reward            pk ``<merchant>``              sk ``REWARD#<reward id>``
 - template          pk ``<merchant>``              sk ``TEMPLATE#<kind>#<channel>#<language>``
-- counters          pk ``<merchant>``              sk ``STATS#TOTAL`` | ``STATS#<YYYY-MM-DD>`` | ``STATS#<YYYY-MM>``
+- month counters    pk ``<merchant>``              sk ``KPI#<YYYY-MM>`` (months of the program's time zone)
+- counted mark      pk ``COUNTED#<fact id>``       sk ``C`` (a stream fact was counted; expires by TTL)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from loyalty.data.base import Item, table_base
-from loyalty.data.transaction import Transaction
+from loyalty.data.transaction import MAX_ITEMS, AlreadyExists, Contended, Transaction
 from loyalty.errors import NotFound
 from loyalty.platform.aws import client
 
 PROFILE = "PROFILE"
 API_KEY_SK = "APIKEY"
-TOTAL = "STATS#TOTAL"
 
 
 @table_base
@@ -46,6 +48,7 @@ class MerchantItem(_MerchantsTable):
     program = JSONAttribute()
     program_version = NumberAttribute(default=1)
     settings = JSONAttribute(default=dict)
+    prices = JSONAttribute(default=dict)  # the KPI report's prices by the month they took effect
 
 
 class ProgramVersionItem(_MerchantsTable):
@@ -90,6 +93,8 @@ class Merchant:
     program_version: int
     settings: Mapping[str, Any] = field(default_factory=dict)
     status: str = "active"
+    # What the program cost and what a point was worth, by the month ("YYYY-MM") they took effect.
+    prices: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 def get(merchant_id: str) -> Merchant:
@@ -105,6 +110,7 @@ def get(merchant_id: str) -> Merchant:
         int(item.program_version),
         dict(item.settings or {}),
         item.status,
+        dict(item.prices or {}),
     )
 
 
@@ -132,6 +138,7 @@ def create(merchant: Merchant, key_hash: str) -> None:
             program=dict(merchant.program),
             program_version=merchant.program_version,
             settings=dict(merchant.settings),
+            prices=dict(merchant.prices),
         ),
         name="merchant",
     )
@@ -140,13 +147,22 @@ def create(merchant: Merchant, key_hash: str) -> None:
     tx.commit()
 
 
-def save_program(merchant_id: str, program: Mapping[str, Any], version: int, now: datetime) -> None:
+def save_program(
+    merchant_id: str,
+    program: Mapping[str, Any],
+    version: int,
+    now: datetime,
+    prices: Mapping[str, Mapping[str, int]] | None = None,
+) -> None:
     """Make ``program`` version ``version``, if the current one is still ``version - 1``
-    (``Stale("program")`` otherwise)."""
+    (``Stale("program")`` otherwise); with ``prices``, the prices history too."""
     tx = Transaction()
+    actions = [MerchantItem.program.set(dict(program)), MerchantItem.program_version.set(version)]
+    if prices is not None:
+        actions.append(MerchantItem.prices.set(dict(prices)))
     tx.update(
         MerchantItem(merchant_id, PROFILE),
-        [MerchantItem.program.set(dict(program)), MerchantItem.program_version.set(version)],
+        actions,
         condition=MerchantItem.program_version == version - 1,
         name="program",
     )
@@ -299,68 +315,155 @@ def save_templates(merchant_id: str, templates_to_save: list[StoredTemplate], no
 
 
 # ---- report counters ---------------------------------------------------------------------------
-def _day_sk(day: date) -> str:
-    return f"STATS#{day.isoformat()}"
+KPI_PREFIX = "KPI#"
+COUNTED_PREFIX = "COUNTED#"
+COUNTED_SK = "C"
+# A stream redelivers a record only while the stream keeps it (24 hours): a counted mark outlives that.
+COUNTED_KEEP = timedelta(days=7)
+COUNTING_ATTEMPTS = 8
 
 
-def _month_sk(day: date) -> str:
-    return f"STATS#{day:%Y-%m}"
+class MonthItem(_MerchantsTable):
+    """A merchant's counters of one month: number attributes named by what they count
+    (``domain.kpis``), added to with ADD."""
 
 
-def add_counters(merchant_id: str, day: date, counters: Mapping[str, int]) -> None:
-    """ADD the counters to the merchant's total, its day and its month."""
-    if not counters:
-        return
-    names = {f"#c{i}": name for i, name in enumerate(counters)}
-    values = {f":v{i}": {"N": str(value)} for i, value in enumerate(counters.values())}
-    expression = "ADD " + ", ".join(f"#c{i} :v{i}" for i in range(len(counters)))
-    dynamodb = client("dynamodb")
-    for sk in (TOTAL, _day_sk(day), _month_sk(day)):
-        dynamodb.update_item(
-            TableName=MerchantItem.Meta.table_name,
-            Key={"pk": {"S": merchant_id}, "sk": {"S": sk}},
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+class CountedItem(_MerchantsTable):
+    """A fact (a ledger entry, a sale, a sent message, a gift-card line) was added to its month's
+    counters: written in the same transaction as the counters, so a fact counts once."""
+
+    expires_at = NumberAttribute()  # TTL: cleanup only
 
 
-class CounterItem(_MerchantsTable):
-    """A counters item, for adding to it inside a transaction (its counters are named at run time)."""
+@dataclass(frozen=True)
+class CounterFact:
+    """Something that happened, with what it adds to which months of its merchant's counters."""
+
+    fact_id: str
+    merchant_id: str
+    months: Mapping[str, Mapping[str, int]]
 
 
-def stage_counters(tx: Transaction, merchant_id: str, counters_by_day: Mapping[date, Mapping[str, int]]) -> None:
-    """ADD counters to the merchant's total and to each day's and month's counters, in the
-    transaction being built (so they count exactly when its other writes happen)."""
-    by_sk: dict[str, dict[str, int]] = {}
-    for day, counters in counters_by_day.items():
-        for sk in (TOTAL, _day_sk(day), _month_sk(day)):
-            summed = by_sk.setdefault(sk, {})
+def _month_sk(month: str) -> str:
+    return f"{KPI_PREFIX}{month}"
+
+
+def _stage_fact(tx: Transaction, fact: CounterFact, expires_at: int) -> None:
+    tx.create(CountedItem(f"{COUNTED_PREFIX}{fact.fact_id}", COUNTED_SK, expires_at=expires_at), name="counted")
+
+
+def _stage_months(tx: Transaction, merchant_id: str, months: Mapping[str, Mapping[str, int]]) -> None:
+    for month, counters in sorted(months.items()):
+        actions = [NumberAttribute(attr_name=name).add(value) for name, value in sorted(counters.items()) if value]
+        if actions:
+            tx.update(MonthItem(merchant_id, _month_sk(month)), actions)
+
+
+def _added(facts: Sequence[CounterFact]) -> dict[str, dict[str, int]]:
+    total: dict[str, dict[str, int]] = {}
+    for fact in facts:
+        for month, counters in fact.months.items():
+            target = total.setdefault(month, {})
             for name, value in counters.items():
-                summed[name] = summed.get(name, 0) + value
-    for sk, counters in by_sk.items():
-        actions = [NumberAttribute(attr_name=name).add(value) for name, value in counters.items()]
-        tx.update(CounterItem(merchant_id, sk), actions)
+                target[name] = target.get(name, 0) + value
+    return total
+
+
+def _commit(merchant_id: str, facts: Sequence[CounterFact], expires_at: int) -> None:
+    """Count ``facts`` in one transaction (``AlreadyExists("counted")`` if any was counted before);
+    retried while another transaction holds the same counters."""
+    for attempt in range(COUNTING_ATTEMPTS):
+        tx = Transaction()
+        for fact in facts:
+            _stage_fact(tx, fact, expires_at)
+        _stage_months(tx, merchant_id, _added(facts))
+        try:
+            tx.commit()
+            return
+        except Contended:
+            if attempt == COUNTING_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+
+
+def _chunks(facts: Sequence[CounterFact]) -> list[list[CounterFact]]:
+    """Facts in groups whose marks and month items fit one transaction."""
+    chunks: list[list[CounterFact]] = []
+    current: list[CounterFact] = []
+    months: set[str] = set()
+    for fact in facts:
+        wanted = months | set(fact.months)
+        if current and len(current) + 1 + len(wanted) > MAX_ITEMS:
+            chunks.append(current)
+            current, wanted = [], set(fact.months)
+        current.append(fact)
+        months = wanted
+    return [*chunks, current] if current else chunks
+
+
+def count_facts(facts: Sequence[CounterFact], now: datetime) -> int:
+    """Add each fact to its merchant's month counters exactly once, whatever is redelivered: the
+    counters and a mark per fact are written in one transaction, and a fact already marked adds
+    nothing. Facts are written together per merchant (one transaction per ~90 facts); when a batch
+    holds facts counted before (a redelivered or bisected batch), each is tried alone. Returns
+    how many facts were counted now."""
+    expires_at = int((now + COUNTED_KEEP).timestamp())
+    unique = list({fact.fact_id: fact for fact in facts}.values())
+    by_merchant: dict[str, list[CounterFact]] = {}
+    for fact in unique:
+        by_merchant.setdefault(fact.merchant_id, []).append(fact)
+    counted = 0
+    for merchant_id, mine in sorted(by_merchant.items()):
+        for chunk in _chunks(mine):
+            counted += _count_chunk(merchant_id, chunk, expires_at)
+    return counted
+
+
+def _count_chunk(merchant_id: str, chunk: list[CounterFact], expires_at: int) -> int:
+    try:
+        _commit(merchant_id, chunk, expires_at)
+    except AlreadyExists:
+        return sum(_count_alone(merchant_id, fact, expires_at) for fact in chunk)
+    return len(chunk)
+
+
+def _count_alone(merchant_id: str, fact: CounterFact, expires_at: int) -> int:
+    try:
+        _commit(merchant_id, [fact], expires_at)
+    except AlreadyExists:
+        return 0  # counted before: the redelivery adds nothing
+    return 1
+
+
+def stage_month_counters(tx: Transaction, merchant_id: str, months: Mapping[str, Mapping[str, int]]) -> None:
+    """ADD to the merchant's month counters in the transaction being built, so that they count
+    exactly when its other writes happen (the purchase history's records)."""
+    _stage_months(tx, merchant_id, months)
 
 
 def _numbers(item: Mapping[str, Any]) -> dict[str, int]:
     return {name: int(value["N"]) for name, value in item.items() if "N" in value}
 
 
-def read_counters(merchant_id: str, start: date, end: date) -> tuple[dict[str, int], dict[date, dict[str, int]]]:
-    """The merchant's totals, and the counters of each day from ``start`` to ``end`` (one GetItem
-    and one Query, whatever the number of members or purchases)."""
+def read_months(merchant_id: str, last: str) -> dict[str, dict[str, int]]:
+    """The counters of every month of the merchant up to ``last`` ("YYYY-MM"): one query (a page
+    holds decades of months), whatever the number of members or purchases."""
     dynamodb = client("dynamodb")
-    table = MerchantItem.Meta.table_name
-    total = dynamodb.get_item(TableName=table, Key={"pk": {"S": merchant_id}, "sk": {"S": TOTAL}}).get("Item", {})
-    days = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
-        ExpressionAttributeValues={
-            ":pk": {"S": merchant_id},
-            ":start": {"S": _day_sk(start)},
-            ":end": {"S": _day_sk(end)},
-        },
-    ).get("Items", [])
-    by_day = {item["sk"]["S"].removeprefix("STATS#"): _numbers(item) for item in days}
-    return _numbers(total), {date.fromisoformat(day): counters for day, counters in by_day.items() if len(day) == 10}
+    months: dict[str, dict[str, int]] = {}
+    start: dict[str, Any] | None = None
+    while True:
+        page = dynamodb.query(
+            TableName=MerchantItem.Meta.table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues={
+                ":pk": {"S": merchant_id},
+                ":first": {"S": KPI_PREFIX},
+                ":last": {"S": _month_sk(last)},
+            },
+            **({"ExclusiveStartKey": start} if start else {}),
+        )
+        for item in page.get("Items", []):
+            months[item["sk"]["S"].removeprefix(KPI_PREFIX)] = _numbers(item)
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return months

@@ -20,7 +20,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from loyalty.clock import isoformat
-from loyalty.data.base import Item, table_base
+from loyalty.data.base import Item, stream_records, table_base
 from loyalty.data.members import member_key
 from loyalty.data.transaction import Transaction
 
@@ -39,6 +39,8 @@ class DeliveryItem(_NotificationsTable):
     status = UnicodeAttribute()  # sending, sent, failed
     message_id = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(null=True)
+    merchant_id = UnicodeAttribute(null=True)  # set when sent: the KPI report counts messages per merchant
+    channel = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     expires_at = NumberAttribute(null=True)  # TTL: cleanup only
 
@@ -100,16 +102,41 @@ def claim_delivery(event_id: str, channel: str, kind: str, now: datetime) -> boo
     return True
 
 
-def mark_sent(event_id: str, channel: str, kind: str, message_id: str, now: datetime) -> None:
+def mark_sent(event_id: str, channel: str, kind: str, message_id: str, now: datetime, *, merchant_id: str) -> None:
     DeliveryItem(
         _delivery_pk(event_id, channel),
         "D",
         status="sent",
         message_id=message_id,
         kind=kind,
+        merchant_id=merchant_id,
+        channel=channel,
         updated_at=now,
         expires_at=_ttl(now),
     ).save()
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message that went out (what the table's stream says): once per event and channel."""
+
+    delivery: str  # the delivery's key: the same for every record of the same send
+    merchant_id: str
+    channel: str
+    sent_at: datetime
+
+
+def sent_from_stream(event: Mapping[str, Any]) -> list[SentMessage]:
+    """The messages a batch of the table's stream (NEW_IMAGE) marks as sent."""
+    sent = []
+    for record in stream_records(event, _NotificationsTable):
+        image = record.get("dynamodb", {}).get("NewImage")
+        if not image or not str(image["pk"]["S"]).startswith("DELIVERY#"):
+            continue
+        item = DeliveryItem.from_raw_data(image)
+        if item.status == "sent" and item.merchant_id and item.channel:
+            sent.append(SentMessage(str(item.pk), item.merchant_id, item.channel, item.updated_at))
+    return sent
 
 
 def release_claim(event_id: str, channel: str, now: datetime) -> None:

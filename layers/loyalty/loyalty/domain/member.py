@@ -58,10 +58,13 @@ class Totals:
 
 @dataclass(frozen=True)
 class Activity:
-    """What counts towards tiers, by month ("2026-11"): kopecks spent and points earned."""
+    """What counts towards tiers, by month ("2026-11"): kopecks spent and points earned; and, for
+    the KPI report, the member's live (not fully refunded) purchases per month of the program's
+    time zone (``domain.kpis``)."""
 
     spend_by_month: Mapping[str, int] = field(default_factory=dict)
     earned_by_month: Mapping[str, int] = field(default_factory=dict)
+    purchases_by_month: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def with_activity(
         spend_by_month = add_to_month(spend_by_month, spend_on, spend, KEEP_MONTHS)
     if earned and earned_on is not None:
         earned_by_month = add_to_month(earned_by_month, earned_on, earned, KEEP_MONTHS)
-    return Activity(spend_by_month, earned_by_month)
+    return replace(activity, spend_by_month=spend_by_month, earned_by_month=earned_by_month)
 
 
 def set_tier(draft: Draft, state: TierState, change: TierChange | None, operation: str, **details: object) -> None:

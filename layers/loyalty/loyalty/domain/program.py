@@ -172,6 +172,16 @@ class StampCard(_Strict):
     coupon_valid_days: int = Field(default=30, ge=1, le=3650)
 
 
+class Costs(_Strict):
+    """What the program costs the merchant each month, for the KPI report's ROI (kopecks; 0: not
+    counted). Points redeemed are valued at ``point_value_kopecks`` (one kopeck in cashback)."""
+
+    monthly_fee_kopecks: int = Field(default=0, ge=0, le=100_000_000_00, description="the platform's monthly fee")
+    sms_kopecks: int = Field(default=0, ge=0, le=100_000, description="price of one SMS sent")
+    push_kopecks: int = Field(default=0, ge=0, le=100_000, description="price of one push sent")
+    email_kopecks: int = Field(default=0, ge=0, le=100_000, description="price of one email sent")
+
+
 class Program(_Strict):
     """What a merchant configures. Money in kopecks; rates as documented per field."""
 
@@ -204,6 +214,7 @@ class Program(_Strict):
     expiry_warning_days: Annotated[Literal[0, 3, 7, 14, 30], JsonNumber] = Field(
         default=7, description="warn members this many days before points expire; 0: no warnings"
     )
+    costs: Costs = Field(default_factory=Costs, description="what the program costs, for the KPI report")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

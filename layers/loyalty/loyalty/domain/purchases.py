@@ -21,6 +21,7 @@ from typing import Any
 
 from loyalty.domain.coupons import STAMP_REWARD_PREFIX, Coupon, CouponStatus, new_coupon
 from loyalty.domain.earning import Earning, Line, Purchase, compute_earning, refund_clawback
+from loyalty.domain.kpis import Visit, member_visit, month_of
 from loyalty.domain.ledger import EntryKind
 from loyalty.domain.member import Draft, Member, MemberChange, ensure_can_transact
 from loyalty.domain.membership import qualifying_total, set_tier, tier_benefit, upgrade_if_qualified, with_activity
@@ -72,6 +73,7 @@ class PurchaseRecord:
     referral: ReferralBenefit | None = None
     stamps: Mapping[str, StampBenefit] = field(default_factory=dict)
     tier: TierBenefitRecord | None = None
+    month: str | None = None  # the purchase's month in the program's time zone (KPI report)
 
     @property
     def coupon_codes(self) -> list[str]:
@@ -115,6 +117,14 @@ def earn(
     lot = lot_for(draft.today, program.expiry_months, program.pending_days)
     last = member.totals.last_purchase_at
     occurred = purchase.occurred_at
+    month = month_of(occurred, program.timezone)
+    live, visit = member_visit(
+        member.activity.purchases_by_month,
+        month=month,
+        cohort=month_of(member.created_at, program.timezone),
+        purchases=1,
+        kopecks=purchase.amount_kopecks,
+    )
     draft.credit(
         earning.points,
         lot,
@@ -130,6 +140,7 @@ def earn(
             "first_in_month": last is None or (last.year, last.month) != (occurred.year, occurred.month),
             "store_id": store_id,
             "channel": channel,
+            "kpi": visit.to_details(),
         },
     )
     totals = member.totals
@@ -141,12 +152,15 @@ def earn(
             spend_kopecks=totals.spend_kopecks + purchase.amount_kopecks,
             last_purchase_at=max(occurred, last or occurred),
         ),
-        activity=with_activity(
-            member.activity,
-            spend_on=occurred.date(),
-            spend=purchase.amount_kopecks,
-            earned_on=draft.today,
-            earned=earning.points,
+        activity=replace(
+            with_activity(
+                member.activity,
+                spend_on=occurred.date(),
+                spend=purchase.amount_kopecks,
+                earned_on=draft.today,
+                earned=earning.points,
+            ),
+            purchases_by_month=live,
         ),
     )
     referral = _qualify_referral(draft, program, purchase.amount_kopecks, transaction_id)
@@ -164,6 +178,7 @@ def earn(
         referral=referral,
         stamps=stamps,
         tier=TierBenefitRecord(tier_before, tier_change.new, tier_change.new) if tier_change else None,
+        month=month,
     )
     codes = tuple(benefit.coupon for benefit in stamps.values() if benefit.coupon)
     return Earned(draft.finish(), earning, lot if earning.points else None, record, codes, tier_change)
@@ -175,18 +190,24 @@ BEFORE_JOINING = timedelta(days=1)  # the purchase that made them join is usuall
 def check_purchase_date(member: Member, program: Program, occurred_at: datetime, now: datetime) -> None:
     """A purchase earns only if it is recent (the program's ``backdate_days``) and was made as a
     member: not long before they joined."""
+    check_recent(program, occurred_at, now)
+    if occurred_at < member.created_at - BEFORE_JOINING:
+        raise RuleViolation(
+            "the purchase was made before the member joined",
+            code="purchase_before_enrollment",
+            details={"field": "occurred_at", "joined_at": member.created_at.isoformat()},
+        )
+
+
+def check_recent(program: Program, occurred_at: datetime, now: datetime) -> None:
+    """Any live purchase, a member's or not, within the program's ``backdate_days`` (older ones
+    come in as purchase history)."""
     oldest = now - timedelta(days=program.backdate_days)
     if occurred_at < oldest:
         raise RuleViolation(
             f"purchases older than {program.backdate_days} days are not accepted",
             code="purchase_too_old",
             details={"field": "occurred_at", "oldest": oldest.isoformat()},
-        )
-    if occurred_at < member.created_at - BEFORE_JOINING:
-        raise RuleViolation(
-            "the purchase was made before the member joined",
-            code="purchase_before_enrollment",
-            details={"field": "occurred_at", "joined_at": member.created_at.isoformat()},
         )
 
 
@@ -293,22 +314,31 @@ def refund(
     draft = Draft(member, now)
     points = refund_clawback(record.points, record.amount_kopecks, record.refunded_kopecks, amount_kopecks)
     preferred = LotKey.decode(record.lot_key) if record.lot_key else None
+    live, visit = _refund_visit(member, program, record, amount_kopecks)
     debt = draft.claw_back(
         points,
         EntryKind.REFUND,
         f"refund:{record.transaction_id}:{refund_id}",
         preferred=preferred,
-        details={"transaction_id": record.transaction_id, "refund_id": refund_id, "amount_kopecks": amount_kopecks},
+        details={
+            "transaction_id": record.transaction_id,
+            "refund_id": refund_id,
+            "amount_kopecks": amount_kopecks,
+            "kpi": visit.to_details(),
+        },
     )
     totals = draft.member.totals
     draft.update(
         totals=replace(totals, earned=totals.earned - points, spend_kopecks=totals.spend_kopecks - amount_kopecks),
-        activity=with_activity(
-            draft.member.activity,
-            spend_on=record.occurred_on,
-            spend=-amount_kopecks,
-            earned_on=record.earned_on,
-            earned=-points,
+        activity=replace(
+            with_activity(
+                draft.member.activity,
+                spend_on=record.occurred_on,
+                spend=-amount_kopecks,
+                earned_on=record.earned_on,
+                earned=-points,
+            ),
+            purchases_by_month=live,
         ),
     )
     record = replace(
@@ -321,6 +351,21 @@ def refund(
     record = _undo_stamps(draft, record, coupons, undone)
     record = _undo_tier(draft, program, record, undone)
     return Refunded(draft.finish(), record, points, debt, tuple(undone))
+
+
+def _refund_visit(
+    member: Member, program: Program, record: PurchaseRecord, amount_kopecks: int
+) -> tuple[dict[str, int], Visit]:
+    """The refund counts against the month of its purchase; the refund that refunds the purchase
+    fully takes the purchase (and, if it was the member's last of that month, the visit) away."""
+    fully = amount_kopecks > 0 and record.refunded_kopecks + amount_kopecks == record.amount_kopecks
+    return member_visit(
+        member.activity.purchases_by_month,
+        month=record.month or record.occurred_on.strftime("%Y-%m"),
+        cohort=month_of(member.created_at, program.timezone),
+        purchases=-1 if fully else 0,
+        kopecks=-amount_kopecks,
+    )
 
 
 def _undo_referral(draft: Draft, record: PurchaseRecord, undone: list[str]) -> PurchaseRecord:
@@ -425,6 +470,7 @@ def _encode(record: PurchaseRecord) -> dict[str, Any]:
         "referral": vars(record.referral).copy() if record.referral else None,
         "stamps": {card: vars(benefit).copy() for card, benefit in record.stamps.items()},
         "tier": {"before": _tier_state(tier.before), "to": tier.to, "now_at": tier.now_at} if tier else None,
+        "month": record.month,
     }
 
 
@@ -444,6 +490,7 @@ def _decode(state: Mapping[str, Any]) -> PurchaseRecord:
         referral=ReferralBenefit(**referral) if referral else None,
         stamps={card: StampBenefit(**benefit) for card, benefit in (state.get("stamps") or {}).items()},
         tier=TierBenefitRecord(_tier_from(tier["before"]), tier["to"], tier["now_at"]) if tier else None,
+        month=state.get("month"),
     )
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -22,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from loyalty.clock import utcnow
 from loyalty.errors import Conflict, InvalidRequest, NotFound, RuleViolation
 from loyalty.platform.aws import client
 from loyalty.platform.observability import logger, metrics
@@ -122,7 +122,7 @@ class QueueConsumer:
                     "DataType": "String",
                     "StringValue": "permanent" if permanent else "retries_exhausted",
                 },
-                "failed_at": {"DataType": "String", "StringValue": datetime.now(UTC).isoformat()},
+                "failed_at": {"DataType": "String", "StringValue": utcnow().isoformat()},
                 "source_message_id": {"DataType": "String", "StringValue": record.message_id},
                 "receive_count": {
                     "DataType": "Number",

@@ -12,10 +12,12 @@ from loyalty.data.operations import Operation
 from loyalty.data.transaction import Transaction
 from loyalty.domain.earning import Line, Purchase
 from loyalty.domain.member import Member
-from loyalty.domain.purchases import PurchaseRecord, earn
+from loyalty.domain.purchases import PurchaseRecord, check_recent, earn
 from loyalty.domain.purchases import refund as refund_purchase
+from loyalty.domain.sales import SaleRecord
 from loyalty.errors import InvalidRequest, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
+from loyalty.services import sales
 from loyalty.services.changes import Decision, apply_change
 from loyalty.services.idempotency import ClientRequest
 from loyalty.services.members import resolve_member
@@ -31,6 +33,9 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
         raise InvalidRequest("occurred_at needs a time zone offset", details={"field": "occurred_at"})
     if occurred_at > now + MAX_CLOCK_SKEW:
         raise InvalidRequest("occurred_at is in the future", details={"field": "occurred_at"})
+    if request.anonymous:
+        check_recent(programs.get(merchant_id).program, occurred_at, now)
+        return sales.sell(merchant_id, request, occurred_at, now)
     member_id = resolve_member(
         merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
     )
@@ -77,6 +82,8 @@ def refund(merchant_id: str, transaction_id: str, request: RefundRequest, now: d
     found = operations.get(purchase_key)
     if found is None:
         raise NotFound("purchase not found", code="purchase_not_found")
+    if SaleRecord.is_anonymous(found.state):
+        return sales.refund(merchant_id, transaction_id, request, now)
     member_id = PurchaseRecord.from_state(found.state).member_id
     program = programs.get(merchant_id).program
     client = ClientRequest.of(request, merchant_id, "refund", transaction_id, request.refund_id)

@@ -57,7 +57,6 @@ from loyalty.platform.observability import logger
 from loyalty.services.changes import Decision, apply_change
 from loyalty.services.idempotency import ClientRequest, ensure_same_request, replay
 from loyalty.services.merchants import programs
-from loyalty.services.stats import Counters, gift_card_counters
 from loyalty.sevendar.client import (
     Address,
     Delivery,
@@ -551,10 +550,10 @@ def redeem(
 # ---- the table's stream --------------------------------------------------------------------------
 def stream_work(
     stream_event: Mapping[str, Any], queue_order: Callable[[str, str], None], now: datetime
-) -> tuple[int, list[DomainEvent], list[tuple[str, Any, Counters]]]:
+) -> tuple[int, list[DomainEvent], list[CardEntryAdded]]:
     """What a batch of the gift-card table's stream asks for: new orders go to the worker's
     queue, status changes become events, card ledger lines become sales counters."""
-    queued, announced, rows = 0, [], []
+    queued, announced, lines = 0, [], []
     for change in gift_cards.changes_from_stream(stream_event):
         if isinstance(change, OrderCreated):
             queue_order(change.order.merchant_id, change.order.order_id)
@@ -572,7 +571,5 @@ def stream_work(
                 )
             )
         elif isinstance(change, CardEntryAdded):
-            rows.append(
-                (change.merchant_id, change.created_at.date(), gift_card_counters(change.kind, change.amount_kopecks))
-            )
-    return queued, announced, rows
+            lines.append(change)
+    return queued, announced, lines

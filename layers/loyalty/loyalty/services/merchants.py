@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from loyalty.data import merchants
 from loyalty.data.merchants import Merchant
 from loyalty.data.transaction import AlreadyExists, Stale
+from loyalty.domain.kpis import month_of
 from loyalty.domain.program import DEFAULT_PROGRAM, Mode, Program
 from loyalty.errors import Conflict, RuleViolation, Unauthenticated
 from loyalty.ids import new_id, new_secret
@@ -34,7 +36,8 @@ def create_merchant(
 ) -> CreatedMerchant:
     merchant_id = merchant_id or new_id("mch")
     api_key = new_secret("lk_live")
-    merchant = Merchant(merchant_id, name, now, program.model_dump(mode="json"), 1)
+    prices = {month_of(now, program.timezone): price_entry(program)}
+    merchant = Merchant(merchant_id, name, now, program.model_dump(mode="json"), 1, prices=prices)
     try:
         merchants.create(merchant, hash_api_key(api_key))
     except AlreadyExists as exc:
@@ -63,6 +66,23 @@ def merchant_for_api_key(api_key: str) -> str:
 
 def get_merchant(merchant_id: str) -> Merchant:
     return merchants.get(merchant_id)
+
+
+def price_entry(program: Program) -> dict[str, int]:
+    """What the KPI report prices a month with: the program's costs and a point's value."""
+    return {"unit_value_kopecks": program.unit_value_kopecks, **program.costs.model_dump()}
+
+
+def prices_history(
+    history: Mapping[str, Mapping[str, int]], before: Program, after: Program, now: datetime
+) -> dict[str, dict[str, int]] | None:
+    """The history with this month's prices, if the change moves them (None: unchanged)."""
+    if price_entry(after) == price_entry(before) and history:
+        return None
+    return {
+        **{month: dict(entry) for month, entry in history.items()},
+        month_of(now, after.timezone): price_entry(after),
+    }
 
 
 class ProgramCache:
@@ -101,16 +121,17 @@ programs = ProgramCache()
 def update_program(
     merchant_id: str, program: Program, now: datetime, expected_version: int | None = None
 ) -> VersionedProgram:
-    """Store a new version; purchases accrued from now on use it. Switching between points and
+    """Store a new version; purchases accrued from now on use it. New costs or a new point value
+    price the KPI report from this month on (``prices_history``). Switching between points and
     cashback is refused while members hold a balance: a points balance and a cashback balance
     (kopecks) are not the same thing, and switching would revalue every balance x100 or /100."""
-    stored = merchants.get(merchant_id)
-    current = stored.program_version
-    before = Program.model_validate(stored.program, strict=False)
+    merchant = merchants.get(merchant_id)
+    current = merchant.program_version
+    before = Program.model_validate(merchant.program, strict=False)
     if (
         before.unit_value_kopecks != program.unit_value_kopecks
+        and Mode.CASHBACK in (before.mode, program.mode)
         and _balances_held(merchant_id)
-        and (Mode.CASHBACK in (before.mode, program.mode))
     ):
         raise RuleViolation(
             "members hold balances in the current unit; switching between points and cashback would revalue them",
@@ -120,7 +141,13 @@ def update_program(
     if expected_version is not None and expected_version != current:
         raise Conflict(f"program is at version {current}, not {expected_version}", code="version_conflict")
     try:
-        merchants.save_program(merchant_id, program.model_dump(mode="json"), current + 1, now)
+        merchants.save_program(
+            merchant_id,
+            program.model_dump(mode="json"),
+            current + 1,
+            now,
+            prices_history(merchant.prices, before, program, now),
+        )
     except Stale as exc:
         raise Conflict("the program was changed concurrently; read it again", code="version_conflict") from exc
     programs.invalidate(merchant_id)
@@ -128,9 +155,16 @@ def update_program(
 
 
 def _balances_held(merchant_id: str) -> bool:
-    """Whether the merchant's members hold any points, from the report counters (a few seconds
-    behind the ledger: a switch right after the very first purchase may still go through)."""
-    total, _ = merchants.read_counters(merchant_id, date.today(), date.today())
-    issued = total.get("points_issued", 0)
-    taken = sum(total.get(name, 0) for name in ("points_redeemed", "points_expired", "points_clawed_back"))
-    return issued - taken != 0
+    """Whether the merchant's members hold any points, from the KPI counters of every month (a
+    few seconds behind the ledger: a switch right after the very first purchase may still go
+    through)."""
+    outstanding = 0
+    for counters in merchants.read_months(merchant_id, LAST_MONTH).values():
+        outstanding += counters.get("points_issued", 0)
+        outstanding -= sum(
+            counters.get(name, 0) for name in ("points_redeemed", "points_expired", "points_clawed_back")
+        )
+    return outstanding != 0
+
+
+LAST_MONTH = "9999-12"  # counters of backdated and future-dated facts alike

@@ -256,7 +256,9 @@ class Notifier:
         except Exception:
             notifications.release_claim(event.event_id, channel.value, now)
             raise
-        notifications.mark_sent(event.event_id, channel.value, kind.value, message_id, now)
+        notifications.mark_sent(
+            event.event_id, channel.value, kind.value, message_id, now, merchant_id=member.merchant_id
+        )
         if is_marketing(kind):
             notifications.count_marketing(member.merchant_id, member.member_id, self._local_day(now, zone).date(), now)
         return Outcome(channel.value, "sent")

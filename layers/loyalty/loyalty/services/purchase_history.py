@@ -3,27 +3,30 @@ past purchase is recorded once per transaction id, by a member or anonymous, and
 
 ``record`` is the one entry point (the import calls it chunk by chunk): it writes each purchase's
 record and its counters in one transaction, so a purchase counts exactly once however often its
-chunk runs. ``past_purchase_counters`` says what a purchase adds to the merchant's day and month
-counters: the analytics' anonymous-purchase and member-purchase counters are wired there.
+chunk runs. ``past_purchase_counters`` says what a purchase adds to the KPI counters of its month
+(in the program's time zone): purchases and revenue, of members or anonymous, so that the KPI
+report's average checks and engagement reach back before the program. Members active, retention
+and cohorts are not derived from imported history (they follow each member's live purchases).
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from loyalty.data import members, merchants, operations
 from loyalty.data.jobs import ChunkResult, Job, RowError
 from loyalty.data.operations import Operation, OperationKey
 from loyalty.data.transaction import MAX_ITEMS, AlreadyExists, Contended, Stale, Transaction
+from loyalty.domain.kpis import MonthCounters, add_counters, month_of
 from loyalty.errors import InvalidRequest, LoyaltyError
 from loyalty.pii.cipher import PiiCipher
 from loyalty.pii.contact import normalise_phone
 from loyalty.services import csv_files
 from loyalty.services.idempotency import ClientRequest
+from loyalty.services.merchants import programs
 
 COLUMNS = {
     "transaction id": "transaction_id",
@@ -43,7 +46,7 @@ COLUMNS = {
     "карта": "card_number",
 }
 ROWS_PER_CHUNK = 2000
-BATCH = MAX_ITEMS - 10  # room for the counter items of the batch's days and months
+BATCH = MAX_ITEMS - 10  # room for the counter items of the batch's months
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,12 @@ class PastPurchase:
         return f"{self.occurred_at.isoformat()}|{self.amount_kopecks}|{self.member_id or ''}"
 
 
-def past_purchase_counters(purchase: PastPurchase) -> dict[str, int]:
-    """What one past purchase adds to its day's and month's counters (and the total): kept apart
-    from live purchases (``history_*``), members and anonymous apart."""
+def past_purchase_counters(purchase: PastPurchase, zone: str) -> dict[str, dict[str, int]]:
+    """What one past purchase adds to the KPI counters of its month, members and anonymous apart."""
     who = "members" if purchase.member_id else "anonymous"
-    return {f"history_purchases_{who}": 1, f"history_revenue_{who}_kopecks": purchase.amount_kopecks}
+    return {
+        month_of(purchase.occurred_at, zone): {f"purchases_{who}": 1, f"revenue_{who}_kopecks": purchase.amount_kopecks}
+    }
 
 
 def _record_of(purchase: PastPurchase, now: datetime) -> Operation:
@@ -77,14 +81,14 @@ def _record_of(purchase: PastPurchase, now: datetime) -> Operation:
 
 
 def _stage(tx: Transaction, purchases: list[PastPurchase], now: datetime) -> None:
-    by_day: dict[date, dict[str, int]] = defaultdict(dict)
+    months: MonthCounters = {}
     for purchase in purchases:
         operations.stage_create(tx, _record_of(purchase, now))
-        counters = by_day[purchase.occurred_at.date()]
-        for name, value in past_purchase_counters(purchase).items():
-            counters[name] = counters.get(name, 0) + value
+        months = add_counters(
+            months, past_purchase_counters(purchase, programs.get(purchase.merchant_id).program.timezone)
+        )
     if purchases:
-        merchants.stage_counters(tx, purchases[0].merchant_id, by_day)
+        merchants.stage_month_counters(tx, purchases[0].merchant_id, months)
 
 
 @dataclass
@@ -130,7 +134,7 @@ def _record_one(purchase: PastPurchase, now: datetime, outcome: Outcome) -> None
 
 
 # ---- the import -----------------------------------------------------------------------------------
-def parse(row: csv_files.Row, merchant_id: str, cipher: PiiCipher) -> PastPurchase:
+def parse(row: csv_files.Row, merchant_id: str, cipher: PiiCipher, now: datetime) -> PastPurchase:
     if row.problem:
         raise InvalidRequest(row.problem)
     values = row.values
@@ -140,13 +144,13 @@ def parse(row: csv_files.Row, merchant_id: str, cipher: PiiCipher) -> PastPurcha
     return PastPurchase(
         merchant_id=merchant_id,
         transaction_id=transaction_id,
-        occurred_at=_when(values.get("date", "")),
+        occurred_at=_when(values.get("date", ""), now),
         amount_kopecks=_kopecks(values),
         member_id=_member(merchant_id, values, cipher),
     )
 
 
-def _when(value: str) -> datetime:
+def _when(value: str, now: datetime) -> datetime:
     try:
         if "." in value and "-" not in value:
             moment = datetime.strptime(value[:10], "%d.%m.%Y")
@@ -155,7 +159,7 @@ def _when(value: str) -> datetime:
     except ValueError as exc:
         raise InvalidRequest(f"date {value!r} is not a date (YYYY-MM-DD, an ISO time, or DD.MM.YYYY)") from exc
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if moment > datetime.now(UTC):
+    if moment > now:
         raise InvalidRequest(f"date {value} is in the future")
     return moment.astimezone(UTC)
 
@@ -210,7 +214,7 @@ class _Batch:
 
     def add(self, row: csv_files.Row, merchant_id: str, cipher: PiiCipher) -> None:
         try:
-            purchase = parse(row, merchant_id, cipher)
+            purchase = parse(row, merchant_id, cipher, self.now)
         except LoyaltyError as exc:
             self.errors.append(RowError(row.line, exc.message))
             return
