@@ -9,6 +9,7 @@ from loyalty.api.members import EnrollRequest, MemberList, MemberSearch, MemberV
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest, NotFound
+from loyalty.http.access import MANAGE, TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
@@ -24,6 +25,7 @@ bp = ApiBlueprint(__name__, tags=("Members",))
     "/v1/members",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Enroll a member by phone; a virtual card is issued unless a physical one is linked",
     request=EnrollRequest,
     response=MemberView,
@@ -42,6 +44,7 @@ def enroll_member() -> object:
     "/v1/members/{member_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="A member: card, masked contacts, tier and balance",
     response=MemberView,
     errors=(404,),
@@ -56,6 +59,7 @@ def get_member(member_id: str) -> object:
     "/v1/members",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Find a member by phone or card number (an empty list when none matches)",
     query=MemberSearch,
     response=MemberList,
@@ -79,6 +83,7 @@ def find_members() -> object:
     "/v1/members/{member_id}/transactions",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="A member's ledger, newest first, page by page",
     query=HistoryQuery,
     response=EntryPage,
@@ -94,6 +99,7 @@ def member_transactions(member_id: str) -> object:
     "/v1/members/qr",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="The member behind a QR code scanned at the till (the app's codes are valid for a minute)",
     request=QrScan,
     response=MemberView,

@@ -10,6 +10,7 @@ from loyalty import runtime
 from loyalty.api.reports import ReportQuery, ReportSummary
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
@@ -26,6 +27,7 @@ bp = ApiBlueprint(__name__, tags=("Reports",))
     "/v1/reports/summary",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     query=ReportQuery,
     response=ReportSummary,
     summary="Members, purchases, points (with the liability in roubles) and gift-card sales",

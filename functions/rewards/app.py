@@ -6,6 +6,7 @@ from loyalty import runtime
 from loyalty.api.redemptions import ClaimRequest, CouponRedeemRequest, CouponView, RewardList, RewardRequest, RewardView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import MANAGE, TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -21,6 +22,7 @@ bp = ApiBlueprint(__name__, tags=("Rewards and coupons",))
     "/v1/rewards",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="The rewards catalog",
     response=RewardList,
 )
@@ -32,6 +34,7 @@ def get_rewards() -> object:
     "/v1/rewards",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Add a reward to the catalog, once per reward_id",
     request=RewardRequest,
     response=RewardView,
@@ -48,6 +51,7 @@ def post_reward() -> object:
     "/v1/coupons",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Claim a reward for points: a coupon is issued, once per claim_id",
     request=ClaimRequest,
     response=CouponView,
@@ -65,6 +69,7 @@ def post_coupon() -> object:
     "/v1/coupons/{code}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Check a coupon at the till",
     response=CouponView,
     errors=(404,),
@@ -77,6 +82,7 @@ def get_coupon(code: str) -> object:
     "/v1/coupons/{code}/redeem",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Use a coupon's item(s) at the till, never more than it has (the same transaction_id again "
     "gets the same answer)",
     request=CouponRedeemRequest,

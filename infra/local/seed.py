@@ -8,7 +8,8 @@ from loyalty import runtime
 from loyalty.api.members import EnrollRequest
 from loyalty.api.purchases import PurchaseRequest
 from loyalty.clock import utcnow
-from loyalty.services import accrual, enrollment, merchants
+from loyalty.domain.access import Scope
+from loyalty.services import accrual, enrollment, keys, merchants
 
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_PHONE = "+79990001122"
@@ -25,7 +26,7 @@ class Demo:
 def seed_demo(api_key: str) -> Demo:
     now = utcnow()
     merchants.create_merchant("Demo Coffee", now, merchant_id=DEMO_MERCHANT_ID)
-    merchants.add_api_key(DEMO_MERCHANT_ID, api_key, now, label="demo")
+    keys.issue(DEMO_MERCHANT_ID, "demo", Scope.FULL, now, created_by="local-seed", secret=api_key)
     cipher = runtime.current().cipher()
     member = enrollment.enroll(DEMO_MERCHANT_ID, EnrollRequest(phone=DEMO_PHONE, name="Demo Shopper"), now, cipher)
     for number, amount in enumerate((45_000, 120_000), start=1):

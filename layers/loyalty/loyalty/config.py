@@ -38,6 +38,8 @@ class TableNames(EnvConfig):
     operations_table: str
     notifications_table: str
     gift_cards_table: str
+    credentials_table: str
+    audit_table: str
 
 
 class CoreConfig(TableNames):
