@@ -79,7 +79,25 @@ class Resolver:
             "Fn::GetAtt": lambda argument: self.get_att(argument[0], argument[1]),
             "Fn::Sub": self.sub,
             "Fn::Join": lambda argument: argument[0].join(str(self.resolve(item)) for item in argument[1]),
+            "Fn::If": lambda argument: self.resolve(argument[1] if self.holds(argument[0]) else argument[2]),
         }
+
+    def holds(self, condition: Any) -> bool:
+        """A template condition, by name or as an expression (Equals, Not, And, Or)."""
+        if isinstance(condition, str):
+            return self.holds(self.stack.template["Conditions"][condition])
+        ((function, argument),) = condition.items()
+        if function == "Fn::Equals":
+            return bool(self.resolve(argument[0]) == self.resolve(argument[1]))
+        if function == "Fn::Not":
+            return not self.holds(argument[0])
+        if function == "Fn::And":
+            return all(self.holds(item) for item in argument)
+        if function == "Fn::Or":
+            return any(self.holds(item) for item in argument)
+        if function == "Condition":
+            return self.holds(str(argument))
+        raise ValueError(f"unsupported condition {function}")
 
     def ref(self, name: str) -> str:
         pseudo = {
