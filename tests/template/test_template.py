@@ -239,3 +239,17 @@ def test_sns_publish_on_every_resource_only_where_sms_is_sent() -> None:
         for statement in _statements(function):
             if "sns:Publish" in _listed(statement["Action"]) and statement["Resource"] == "*":
                 assert name in ("NotifyFunction", "NotifyDeferredFunction"), name
+
+
+def test_the_readme_states_the_authorizer_caches_the_template_sets() -> None:
+    """Issue 11 item 13: what the README promises about revocation is what API Gateway does."""
+    [api] = resources_of_type(TEMPLATE, "AWS::Serverless::Api").values()
+    authorizers = api["Properties"]["Auth"]["Authorizers"]
+    merchant = authorizers["MerchantKey"]
+    assert merchant["FunctionPayloadType"] == "REQUEST"
+    assert merchant["Identity"] == {"ReauthorizeEvery": 0}  # no identity source, no cache
+    readme = (TEMPLATE_PATH.parent / "README.md").read_text(encoding="utf-8")
+    assert "no cache (`ReauthorizeEvery: 0`)" in readme
+    for name in ("MemberToken", "AdminToken"):
+        seconds = authorizers[name]["Identity"]["ReauthorizeEvery"]
+        assert f"within {seconds} s" in readme, f"the README must say {name} answers are cached {seconds} s"

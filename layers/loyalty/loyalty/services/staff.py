@@ -124,7 +124,9 @@ def resend_invitation(merchant_id: str, staff_id: str, cipher: PiiCipher) -> Sta
 
 
 def _keep_an_owner(merchant_id: str, leaving: Staff) -> None:
-    """A merchant always keeps an owner who can still sign in."""
+    """A merchant keeps an owner: the last one cannot be demoted or removed. (Checked on a read of
+    the list, not in the write: two owners demoting each other at the same moment could both
+    succeed; the platform admin then invites an owner again.)"""
     if leaving.role != Role.OWNER:
         return
     others = [
