@@ -298,3 +298,17 @@ def test_one_credential_at_a_time(
     person = join(staff_api, staff_auth, "owner")
     both = as_staff("program", person).get("/v1/program", headers={"X-Api-Key": merchant["api_key"]})
     assert both.status == 401
+
+
+def test_an_unknown_or_expired_sign_in_session_is_a_401(staff_api: GatewayClient, staff_auth: GatewayClient) -> None:
+    email = new_email()
+    staff_api.post("/v1/staff", body={"email": email, "role": "cashier"})
+    reply = staff_auth.post(
+        "/v1/staff/auth/new-password",
+        body={"email": email, "session": "not-a-session-of-this-pool", "new_password": NEW_PASSWORD},
+    )
+    assert reply.status == 401 and reply.body["error"]["code"] == "invalid_session"
+    short = staff_auth.post(
+        "/v1/staff/auth/new-password", body={"email": email, "session": "0", "new_password": NEW_PASSWORD}
+    )
+    assert short.status == 400

@@ -69,7 +69,7 @@ class SignInRequest(Request):
 
 class NewPasswordRequest(Request):
     email: str = Email
-    session: str = Field(min_length=1, max_length=4096, description="the session of the sign-in answer")
+    session: str = Field(min_length=20, max_length=2048, description="the session of the sign-in answer")
     new_password: str = NewPassword
 
 

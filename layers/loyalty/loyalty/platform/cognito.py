@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 import jwt
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from loyalty.config import EnvConfig
 from loyalty.errors import Conflict, InvalidRequest, LoyaltyError, RateLimited, Unauthenticated, Unavailable
@@ -106,22 +106,34 @@ ERRORS: dict[str, tuple[type[LoyaltyError], str, str]] = {
 }
 
 
-def _translated(exc: ClientError | BotoCoreError) -> LoyaltyError:
+# A sign-in session that is unknown or expired (Cognito says NotAuthorized; moto, ResourceNotFound).
+SESSION_ERRORS: dict[str, tuple[type[LoyaltyError], str, str]] = {
+    "ResourceNotFoundException": (Unauthenticated, "invalid_session", "the sign-in has expired: sign in again"),
+}
+
+
+def _translated(
+    exc: ClientError | BotoCoreError, errors: dict[str, tuple[type[LoyaltyError], str, str]]
+) -> LoyaltyError:
+    if isinstance(exc, ParamValidationError):  # botocore checks Cognito's length limits first
+        return InvalidRequest("a value does not fit the user pool's limits", code="invalid_request")
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    if code not in ERRORS:
+    if code not in errors:
         logger.warning("user pool call failed", extra={"error": code or type(exc).__name__})
         return Unavailable("the staff accounts service is unavailable; retry")
-    error_type, error_code, message = ERRORS[code]
+    error_type, error_code, message = errors[code]
     if error_type is RateLimited:
         return RateLimited(message, code=error_code, retry_after_seconds=30)
     return error_type(message, code=error_code)
 
 
-def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
+def _call(
+    operation: str, *, errors: dict[str, tuple[type[LoyaltyError], str, str]] = ERRORS, **kwargs: Any
+) -> dict[str, Any]:
     try:
         return dict(getattr(client("cognito-idp"), operation)(**kwargs))
     except (ClientError, BotoCoreError) as exc:
-        raise _translated(exc) from exc
+        raise _translated(exc, errors) from exc
 
 
 def create_user(pool: UserPool, username: str, email: str, temporary_password: str, *, resend: bool = False) -> None:
@@ -181,6 +193,7 @@ def set_new_password(pool: UserPool, username: str, session: str, new_password: 
     return _result(
         _call(
             "respond_to_auth_challenge",
+            errors={**ERRORS, **SESSION_ERRORS},
             ClientId=pool.client_id,
             ChallengeName="NEW_PASSWORD_REQUIRED",
             Session=session,
