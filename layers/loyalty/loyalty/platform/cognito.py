@@ -138,15 +138,16 @@ def _call(
 
 def create_user(pool: UserPool, username: str, email: str, temporary_password: str, *, resend: bool = False) -> None:
     """The account, and Cognito's invitation e-mail with the temporary password."""
-    _call(
-        "admin_create_user",
-        UserPoolId=pool.pool_id,
-        Username=username,
-        TemporaryPassword=temporary_password,
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-        DesiredDeliveryMediums=["EMAIL"],
-        **({"MessageAction": "RESEND"} if resend else {}),
-    )
+    request: dict[str, Any] = {
+        "UserPoolId": pool.pool_id,
+        "Username": username,
+        "TemporaryPassword": temporary_password,
+        "UserAttributes": [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        "DesiredDeliveryMediums": ["EMAIL"],
+    }
+    if resend:
+        request["MessageAction"] = "RESEND"
+    _call("admin_create_user", **request)
 
 
 def delete_user(pool: UserPool, username: str) -> None:
