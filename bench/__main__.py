@@ -63,7 +63,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     from loyalty.api.redemptions import RedemptionRequest
     from loyalty.clock import utcnow
     from loyalty.config import CoreConfig
-    from loyalty.services import accrual, enrollment, expiry, merchants, redemption
+    from loyalty.domain.access import Principal, Scope
+    from loyalty.services import accrual, audit, enrollment, expiry, keys, merchants, redemption
 
     runtime.bootstrap(CoreConfig.from_env())
     cipher = runtime.current().cipher()
@@ -117,6 +118,29 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
             ),
         )
         results["hold confirm"] = measure(meter, lambda: redemption.confirm(merchant.merchant_id, "r-2", now))
+        # What every merchant request adds: the authorizer's check, and an audit entry per change.
+        keys.authenticate(merchant.api_key, now)  # the key's first use this minute is recorded
+        results["authorizer, API key"] = measure(meter, lambda: keys.authenticate(merchant.api_key, now))
+        keys.uses = keys.UseRecorder()  # a new container, a minute later: it records the use once
+        results["authorizer, API key, once a minute (last use)"] = measure(
+            meter, lambda: keys.authenticate(merchant.api_key, now + timedelta(minutes=2))
+        )
+        till = Principal(merchant.merchant_id, "key", merchant.key_id, scope=Scope.FULL)
+        results["audit entry of a change"] = measure(
+            meter,
+            lambda: audit.record(
+                till,
+                action="post_purchase",
+                route="POST /v1/purchases",
+                status=201,
+                targets_touched={"transaction_id": "t-1", "member_id": member.member_id},
+                ip="203.0.113.7",
+                user_agent="pos-terminal/1.0",
+                request_id="bench",
+                now=now,
+                cipher=cipher,
+            ),
+        )
         later = now + timedelta(days=31 * 14)
         results["expiry job, one member with one expired lot"] = measure(meter, lambda: expiry.run_expiry(later))
         results["expiry job, nothing due"] = measure(meter, lambda: expiry.run_expiry(later))

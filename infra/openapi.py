@@ -39,9 +39,15 @@ DESCRIPTION = """\
 Loyalty for small businesses: tills, web shops and apps enroll members, record purchases and \
 refunds, spend points, and manage the program, rewards and notifications.
 
-**Credentials.** Merchant routes take the merchant's API key in `X-Api-Key`. Platform \
+**Credentials.** Merchant routes take either one of the merchant's API keys in `X-Api-Key` \
+(machines: tills, web shops, integrations) or a staff member's access token as \
+`Authorization: Bearer <token>` (people, signed in at `/v1/staff/auth/sign-in`). Platform \
 administration takes the platform admin token, and member routes (the mobile app) a member's \
 token, both as `Authorization: Bearer <token>`. A missing or wrong credential is a 401.
+
+**Roles and scopes.** Each merchant route says who may call it (`x-roles`, `x-key-scopes` and its \
+description): staff by role (owner, manager, cashier) and API keys by scope (till, integration, \
+full). Anyone else gets a 403 `forbidden`.
 
 **Units.** Money is in kopecks (integers: `125000` is 1 250 roubles), points are integers, times \
 are ISO-8601 in UTC.
@@ -63,11 +69,20 @@ SECURITY_SCHEMES: dict[str, dict[str, str]] = {
         "type": "apiKey",
         "in": "header",
         "name": "X-Api-Key",
-        "description": "The merchant's API key, issued when the merchant is created.",
+        "description": "One of the merchant's API keys (POST /v1/keys; the first one comes with the merchant).",
+    },
+    "StaffToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A staff member's access token (Amazon Cognito; POST /v1/staff/auth/sign-in).",
     },
     "AdminToken": {"type": "http", "scheme": "bearer", "description": "The platform admin token."},
     "MemberToken": {"type": "http", "scheme": "bearer", "description": "A member's token (the mobile app)."},
 }
+
+# The schemes an authorizer accepts, when it takes more than the one named after it.
+AUTHORIZER_SCHEMES: dict[str, tuple[str, ...]] = {"MerchantKey": ("MerchantKey", "StaffToken")}
 
 # Each error status is one shared response: (component name, what it means).
 ERROR_RESPONSES: dict[int, tuple[str, str]] = {
@@ -227,7 +242,17 @@ def security_of(route: Route) -> list[dict[str, list[str]]]:
         return []
     if authorizer.name not in SECURITY_SCHEMES:
         raise ValueError(f"{route.method} {route.path}: no security scheme for authorizer {authorizer.name!r}")
-    return [{authorizer.name: []}]
+    return [{scheme: []} for scheme in AUTHORIZER_SCHEMES.get(authorizer.name, (authorizer.name,))]
+
+
+def describe_access(result: dict[str, Any], doc: RouteDoc) -> None:
+    """Who may call a merchant route: as extensions for programs, and in words for people."""
+    if doc.access is None:
+        return
+    result["x-roles"] = doc.access.sorted_roles()
+    result["x-key-scopes"] = doc.access.sorted_scopes()
+    who = f"**Who may call:** {doc.access.describe()}."
+    result["description"] = f"{doc.description}\n\n{who}" if doc.description else who
 
 
 def error_statuses(route: Route, doc: RouteDoc | None, has_body: bool) -> list[int]:
@@ -259,6 +284,7 @@ def operation(route: Route, doc: RouteDoc | None, schemas: Schemas) -> dict[str,
         result["summary"] = doc.summary
         if doc.description:
             result["description"] = doc.description
+        describe_access(result, doc)
         if doc.tags:
             result["tags"] = list(doc.tags)
         if doc.query is not None:

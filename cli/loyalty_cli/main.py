@@ -1,6 +1,6 @@
 """The operator's command line, against the local stack by default or a deployed API
-with ``--api``. Merchants, imports and exports with progress bars; owner invitations and API keys
-come with the staff-accounts and keys routes (see each command's help).
+with ``--api``. Merchants and their owners' invitations, imports and exports with progress bars,
+API keys.
 
 Credentials come from options or the environment: ``LOYALTY_API_KEY`` (a merchant's key; the local
 demo merchant's by default), ``LOYALTY_ADMIN_TOKEN`` (the platform admin's token; the local one by
@@ -88,12 +88,20 @@ def create_merchant(
 
 
 @merchant_app.command("invite-owner")
-def invite_owner(email: Annotated[str, typer.Argument(help="the owner's email")], api: API = LOCAL_API) -> None:
-    """Invite the merchant's owner by email (needs the staff-accounts routes)."""
-    # TODO(lead): call the staff invitation route once staff accounts land (POST to the invitation
-    # route with {"email": ..., "role": "owner"}); it did not exist when this command was written.
-    errors.print("[yellow]Owner invitations are not available yet[/yellow]: they arrive with staff accounts.")
-    raise typer.Exit(2)
+def invite_owner(
+    merchant_id: Annotated[str, typer.Argument(help="the merchant, as `merchant create` printed it")],
+    email: Annotated[str, typer.Argument(help="the owner's email")],
+    name: Annotated[str | None, typer.Option(help="the owner's name")] = None,
+    api: API = LOCAL_API,
+    admin_token: ADMIN = LOCAL_ADMIN_TOKEN,
+) -> None:
+    """Invite the merchant's owner by email: Cognito sends a temporary password (locally it lands
+    in the dev inbox, GET /_local/inbox?channel=email)."""
+    body = {"email": email, **({"name": name} if name else {})}
+    admin = Api(api, {"Authorization": f"Bearer {admin_token}"})
+    invited = admin.call("POST", f"/v1/admin/merchants/{merchant_id}/owners", body)
+    who = f"{invited['email']} ({invited['status']})"
+    console.print(f"owner invited: staff_id [bold]{invited['staff_id']}[/bold], {who}")
 
 
 # ---- imports ---------------------------------------------------------------------------------------
@@ -185,18 +193,21 @@ def _export(kind: str, out: Path, api: Api) -> None:
 # ---- keys ------------------------------------------------------------------------------------------
 @keys_app.command("list")
 def list_keys(api: API = LOCAL_API, key: KEY = LOCAL_KEY) -> None:
-    """The merchant's API keys, with their last use (needs the keys routes)."""
-    # TODO(lead): GET the keys route once it lands (being built beside this CLI) and print a table.
-    errors.print("[yellow]Listing keys is not available yet[/yellow]: it arrives with the keys routes.")
-    raise typer.Exit(2)
+    """The merchant's API keys with their scope and last use (an owner's key; secrets are never shown)."""
+    listed = Api(api, {"X-Api-Key": key}).call("GET", "/v1/keys")
+    table = Table("key_id", "name", "scope", "status", "secret", "last used", title="API keys")
+    for row in listed["keys"]:
+        table.add_row(
+            row["key_id"], row["name"], row["scope"], row["status"], row["hint"], row.get("last_used_at") or "-"
+        )
+    console.print(table)
 
 
 @keys_app.command("revoke")
 def revoke_key(key_id: Annotated[str, typer.Argument()], api: API = LOCAL_API, key: KEY = LOCAL_KEY) -> None:
-    """Revoke an API key (needs the keys routes)."""
-    # TODO(lead): call the key revocation route once it lands.
-    errors.print("[yellow]Revoking keys is not available yet[/yellow]: it arrives with the keys routes.")
-    raise typer.Exit(2)
+    """Revoke an API key: every secret of it is refused from the next request."""
+    revoked = Api(api, {"X-Api-Key": key}).call("POST", f"/v1/keys/{key_id}/revoke")
+    console.print(f"key [bold]{revoked['key_id']}[/bold] ({revoked['name']}) is {revoked['status']}")
 
 
 # ---- progress --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Accrual: purchases over HTTP from POS and web shops, and from partners through the
-``purchase-events`` queue. Both paths call the same use case, exactly once per transaction id."""
+``purchase-events`` queue (each message signed with the partner's key, and credited to the merchant
+that issued it). Both paths call the same use case, exactly once per transaction id."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from loyalty.api.purchases import PurchaseEvent, PurchaseRequest, PurchaseResult
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
+from loyalty.http.access import TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
 from loyalty.platform.observability import logger, metrics, tracer
 from loyalty.platform.queues import QueueConsumer
-from loyalty.services import accrual
+from loyalty.services import accrual, partners
 from pydantic import ValidationError
 
 
@@ -36,6 +38,7 @@ bp = ApiBlueprint(__name__, tags=("Purchases",))
     "/v1/purchases",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Record a purchase: the member earns points, once per transaction_id",
     request=PurchaseRequest,
     response=PurchaseResult,
@@ -54,6 +57,7 @@ def post_purchase() -> object:
     "/v1/purchases/{transaction_id}/refunds",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Refund part or all of a purchase: its points are taken back, once per refund_id",
     request=RefundRequest,
     response=RefundResult,
@@ -75,12 +79,16 @@ def apply_purchase_event(record: SQSRecord) -> None:
         event = PurchaseEvent.model_validate_json(record.body)
     except ValidationError as exc:
         raise InvalidRequest("purchase event is invalid", details=validation_details(exc)) from exc
+    cipher = runtime.current().cipher()
+    attributes = {name: str(value.string_value) for name, value in record.message_attributes.items()}
+    merchant_id = partners.sender(record.body, attributes, event.merchant_id, cipher)
     request = PurchaseRequest.model_validate(event.model_dump(exclude={"merchant_id"}))
-    result, replayed = accrual.accrue(event.merchant_id, request, utcnow(), runtime.current().cipher())
+    result, replayed = accrual.accrue(merchant_id, request, utcnow(), cipher)
     logger.info(
         "purchase event applied",
         extra={
-            "merchant_id": event.merchant_id,
+            "merchant_id": merchant_id,
+            "partner": attributes.get("partner_key"),
             "transaction_id": event.transaction_id,
             "points": result.points_earned,
             "replayed": replayed,

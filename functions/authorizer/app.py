@@ -1,5 +1,5 @@
-"""The API Gateway Lambda authorizers (TOKEN): each handler is a Chalice authorizer object from the
-shared layer, the same one Chalice's local server runs."""
+"""The API Gateway Lambda authorizers (merchant: REQUEST; admin and member: TOKEN): each handler is
+a Chalice authorizer object from the shared layer, the same one Chalice's local server runs."""
 
 from __future__ import annotations
 

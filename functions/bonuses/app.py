@@ -12,6 +12,7 @@ from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
 from loyalty.events import DomainEvent
+from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
@@ -37,6 +38,7 @@ bp = ApiBlueprint(__name__, tags=("Tiers and bonuses",))
     "/v1/members/{member_id}/bonus-actions",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Grant the program's bonus for a review or survey, once per external_id",
     request=BonusActionRequest,
     response=BonusView,

@@ -25,6 +25,7 @@ from loyalty.api.gift_cards import (
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest, Unauthenticated, Unavailable
+from loyalty.http.access import MANAGE, TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -84,6 +85,7 @@ bp = ApiBlueprint(__name__, tags=("Gift cards",))
     "/v1/gift-cards/designs",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     query=DesignQuery,
     summary="SevenDar's design catalog of gift cards and plastic loyalty cards",
     response=DesignList,
@@ -102,6 +104,7 @@ def get_designs() -> object:
     "/v1/gift-cards/orders",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     request=GiftCardOrderRequest,
     response=GiftCardOrderView,
     status=201,
@@ -120,6 +123,7 @@ def post_order() -> object:
     "/v1/gift-cards/orders/{order_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     response=GiftCardOrderView,
     summary="An order and its status history",
 )
@@ -131,6 +135,7 @@ def get_order(order_id: str) -> object:
     "/v1/gift-cards/orders/{order_id}/cancel",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     response=GiftCardOrderView,
     errors=(404, 409, 503),
     summary="Cancel an order while SevenDar still allows it (not once shipped); points paid come back once",
@@ -143,6 +148,7 @@ def cancel_order(order_id: str) -> object:
     "/v1/gift-cards/{code}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     response=GiftCardView,
     summary="A gift card's balance at the till",
 )
@@ -154,6 +160,7 @@ def get_card(code: str) -> object:
     "/v1/gift-cards/{code}/redeem",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     request=GiftCardRedeemRequest,
     response=GiftCardRedemptionView,
     errors=(409, 422, 503),

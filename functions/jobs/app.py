@@ -13,6 +13,7 @@ from loyalty.api.jobs import ExportRequest, ImportRequest, JobView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
+from loyalty.http.access import MANAGE, OWNER
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -38,6 +39,7 @@ bp = ApiBlueprint(__name__, tags=("Imports and exports",))
     "/v1/imports",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Create an import (members or purchase history): PUT the CSV file to upload_url, then start it",
     request=ImportRequest,
     response=JobView,
@@ -55,6 +57,7 @@ def post_import() -> object:
     "/v1/imports/{job_id}/start",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Start an import whose file is uploaded (starting it again changes nothing)",
     response=JobView,
     status=202,
@@ -69,6 +72,7 @@ def start_import(job_id: str) -> object:
     "/v1/imports/{job_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="An import's progress: rows done, failed (with line and reason) and total",
     response=JobView,
     errors=(404,),
@@ -81,6 +85,7 @@ def get_import(job_id: str) -> object:
     "/v1/exports",
     methods=["POST"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="Export the members or the transactions to CSV (owner only; audited)",
     request=ExportRequest,
     response=JobView,
@@ -90,9 +95,7 @@ def get_import(job_id: str) -> object:
 )
 def post_export() -> object:
     request = bp.parse(ExportRequest)
-    view, replayed = jobs.create_export(
-        bp.merchant_id(), request, bp.actor(), CONFIG.files_bucket, CONFIG.jobs_queue_url, utcnow()
-    )
+    view, replayed = jobs.create_export(bp.merchant_id(), request, CONFIG.files_bucket, CONFIG.jobs_queue_url, utcnow())
     return idempotent_reply(202, view, replayed)
 
 
@@ -100,6 +103,7 @@ def post_export() -> object:
     "/v1/exports/{job_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="An export's progress, and its download_url when done",
     response=JobView,
     errors=(404,),

@@ -26,6 +26,7 @@ from loyalty.api.members import (
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest, NotFound
+from loyalty.http.access import MANAGE, TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -41,6 +42,7 @@ bp = ApiBlueprint(__name__, tags=("Members",))
     "/v1/members",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Enroll a member by phone; a virtual card is issued unless a physical one is linked",
     request=EnrollRequest,
     response=MemberView,
@@ -59,6 +61,7 @@ def enroll_member() -> object:
     "/v1/members/{member_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="A member's page: card(s), masked contacts, status, balance and pending points, tier and "
     "progress, totals, consents, coupons",
     response=MemberDetail,
@@ -74,6 +77,7 @@ def get_member(member_id: str) -> object:
     "/v1/members",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Find a member by phone, card number or email (an empty list when none matches)",
     query=MemberSearch,
     response=MemberList,
@@ -101,6 +105,7 @@ def find_members() -> object:
     "/v1/members/list",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="The member list, newest first, page by page: by tier, status, enrolment or last-purchase date",
     query=MemberListQuery,
     response=MemberPage,
@@ -114,6 +119,7 @@ def list_members() -> object:
     "/v1/members/{member_id}",
     methods=["PATCH"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Correct a member's name, phone, email or birthday (a phone or email of another member is a 409)",
     request=MemberEdit,
     response=MemberDetail,
@@ -129,6 +135,7 @@ def edit_member(member_id: str) -> object:
     "/v1/members/{member_id}/block",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Block a member: no earning or spending at the till or in the app until unblocked",
     request=BlockRequest,
     response=MemberDetail,
@@ -143,6 +150,7 @@ def block_member(member_id: str) -> object:
     "/v1/members/{member_id}/unblock",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Unblock a member",
     response=MemberDetail,
     errors=(404,),
@@ -155,6 +163,7 @@ def unblock_member(member_id: str) -> object:
     "/v1/members/{member_id}/adjustments",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Add or take points by hand, with a reason: a ledger entry, once per adjustment_id",
     request=AdjustmentRequest,
     response=AdjustmentView,
@@ -172,6 +181,7 @@ def post_adjustment(member_id: str) -> object:
     "/v1/members/{member_id}/cards",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Link a plastic card to the member (one a card order reserved, or any free number)",
     request=CardLinkRequest,
     response=MemberDetail,
@@ -187,6 +197,7 @@ def link_card(member_id: str) -> object:
     "/v1/members/{member_id}/cards/{card_number}/replace",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Replace a lost card: the old number stops working at once; a new plastic or virtual card takes its place",
     request=CardReplaceRequest,
     response=MemberDetail,
@@ -211,6 +222,7 @@ def replace_card(member_id: str, card_number: str) -> object:
     "/v1/members/{member_id}/cards/{card_number}/block",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Block one of the member's cards: it stops finding the member at once",
     request=CardBlockRequest,
     response=MemberDetail,
@@ -226,6 +238,7 @@ def block_card(member_id: str, card_number: str) -> object:
     "/v1/members/{member_id}/transactions",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="A member's ledger, newest first, page by page",
     query=HistoryQuery,
     response=EntryPage,
@@ -241,6 +254,7 @@ def member_transactions(member_id: str) -> object:
     "/v1/members/qr",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="The member behind a QR code scanned at the till (the app's codes are valid for a minute)",
     request=QrScan,
     response=MemberView,

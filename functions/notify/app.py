@@ -29,6 +29,7 @@ from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
 from loyalty.events import DomainEvent
+from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply, validation_details
@@ -72,6 +73,7 @@ bp = ApiBlueprint(__name__, tags=("Notifications",))
     "/v1/notification-templates",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Every notification template: the merchant's own wording or the default",
     response=TemplateList,
 )
@@ -83,6 +85,7 @@ def get_templates() -> object:
     "/v1/notification-templates",
     methods=["PUT"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Save templates: all are checked first, and all or none are saved",
     request=TemplatesUpdate,
     response=TemplateList,
@@ -96,6 +99,7 @@ def put_templates() -> object:
     "/v1/notification-templates/preview",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Render a template with sample values, and count its SMS segments",
     request=TemplateBody,
     response=PreviewView,
@@ -109,6 +113,7 @@ def post_preview() -> object:
     "/v1/notification-settings",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Notification settings: channels, quiet hours, which events notify",
     response=SettingsView,
 )
@@ -120,6 +125,7 @@ def get_settings() -> object:
     "/v1/notification-settings",
     methods=["PUT"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Replace the notification settings",
     request=SettingsView,
     response=SettingsView,
@@ -133,6 +139,7 @@ def put_settings() -> object:
     "/v1/members/{member_id}/consents",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="What a member agreed to receive, per channel",
     response=ConsentsView,
     errors=(404,),
@@ -145,6 +152,7 @@ def get_consents(member_id: str) -> object:
     "/v1/members/{member_id}/consents",
     methods=["PUT"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Change a member's consents (fields left out stay as they are)",
     request=ConsentsUpdate,
     response=ConsentsView,
@@ -158,6 +166,7 @@ def put_consents(member_id: str) -> object:
     "/v1/opt-outs",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Opt a member out (an SMS STOP reply or an unsubscribe link), at once",
     request=OptOutRequest,
     response=ConsentsView,
@@ -172,6 +181,7 @@ def post_opt_out() -> object:
     "/v1/members/{member_id}/push-tokens",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Register a member's device for push notifications",
     request=PushTokenRequest,
     response=DeviceView,
@@ -188,6 +198,7 @@ def post_push_token(member_id: str) -> object:
     "/v1/members/{member_id}/push-tokens/{device_id}",
     methods=["DELETE"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Forget a device (by its id or push token); forgetting an unknown one is not an error",
     response=DeviceRemovedView,
     errors=(404,),
@@ -201,6 +212,7 @@ def delete_push_token(member_id: str, device_id: str) -> object:
     "/v1/members/{member_id}/notifications",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="The member's latest notifications and what became of each",
     response=DeliveryPage,
     errors=(404,),
@@ -213,6 +225,7 @@ def get_deliveries(member_id: str) -> object:
     "/v1/campaigns",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Start a campaign to a segment of members; once per campaign_id",
     request=CampaignRequest,
     response=CampaignView,
@@ -230,6 +243,7 @@ def post_campaign() -> object:
     "/v1/campaigns/{campaign_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="A campaign's progress",
     response=CampaignView,
     errors=(404,),

@@ -6,6 +6,7 @@ from loyalty import runtime
 from loyalty.api.merchants import ProgramView, UpdateProgramRequest
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
@@ -21,6 +22,7 @@ bp = ApiBlueprint(__name__, tags=("Program",))
     "/v1/program",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="The merchant's current program and its version",
     response=ProgramView,
 )
@@ -33,6 +35,7 @@ def get_program() -> object:
     "/v1/program",
     methods=["PUT"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Replace the program; purchases from now on use the new version",
     request=UpdateProgramRequest,
     response=ProgramView,

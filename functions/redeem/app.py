@@ -10,6 +10,7 @@ from loyalty import runtime
 from loyalty.api.redemptions import QuoteRequest, QuoteResult, RedemptionRequest, RedemptionView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -27,6 +28,7 @@ bp = ApiBlueprint(__name__, tags=("Redemptions",))
     "/v1/redemptions/quote",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="How many points a check can take, and the discount they give",
     request=QuoteRequest,
     response=QuoteResult,
@@ -41,6 +43,7 @@ def post_quote() -> object:
     "/v1/redemptions",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Spend points on a check, at once or as a hold to confirm later; once per redemption_id",
     request=RedemptionRequest,
     response=RedemptionView,
@@ -58,6 +61,7 @@ def post_redemption() -> object:
     "/v1/redemptions/{redemption_id}/confirm",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Confirm a held redemption (confirming a completed one answers it again)",
     response=RedemptionView,
     errors=(404, 409, 503),
@@ -70,6 +74,7 @@ def post_confirm(redemption_id: str) -> object:
     "/v1/redemptions/{redemption_id}/cancel",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Cancel a redemption: its points go back to the member",
     response=RedemptionView,
     errors=(404, 503),

@@ -10,6 +10,7 @@ from loyalty import runtime
 from loyalty.api.reports import GiftCardReport, KpiQuery, KpiReport
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
@@ -26,6 +27,7 @@ bp = ApiBlueprint(__name__, tags=("Reports",))
     "/v1/reports/kpis",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     query=KpiQuery,
     response=KpiReport,
     summary="Does the program pay? Members, purchases, average checks, frequency, retention and churn, "
@@ -41,6 +43,7 @@ def get_kpis() -> object:
     "/v1/reports/gift-cards",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     query=KpiQuery,
     response=GiftCardReport,
     summary="Gift cards sold, spent and outstanding, per month",

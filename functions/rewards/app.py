@@ -14,6 +14,7 @@ from loyalty.api.redemptions import (
 )
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import MANAGE, TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
@@ -29,6 +30,7 @@ bp = ApiBlueprint(__name__, tags=("Rewards and coupons",))
     "/v1/rewards",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="The rewards catalog",
     response=RewardList,
 )
@@ -40,6 +42,7 @@ def get_rewards() -> object:
     "/v1/rewards",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Add a reward to the catalog, once per reward_id",
     request=RewardRequest,
     response=RewardView,
@@ -56,6 +59,7 @@ def post_reward() -> object:
     "/v1/rewards/{reward_id}",
     methods=["PATCH"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Edit a reward (name, description, points, coupon validity; active false retires it); "
     "coupons already claimed stay as issued and valid",
     request=RewardEdit,
@@ -70,6 +74,7 @@ def patch_reward(reward_id: str) -> object:
     "/v1/rewards/{reward_id}",
     methods=["DELETE"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Retire a reward: no new claims; coupons already claimed stay valid",
     response=RewardView,
     errors=(404,),
@@ -82,6 +87,7 @@ def retire_reward(reward_id: str) -> object:
     "/v1/coupons",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Claim a reward for points: a coupon is issued, once per claim_id",
     request=ClaimRequest,
     response=CouponView,
@@ -99,6 +105,7 @@ def post_coupon() -> object:
     "/v1/coupons/{code}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Check a coupon at the till",
     response=CouponView,
     errors=(404,),
@@ -111,6 +118,7 @@ def get_coupon(code: str) -> object:
     "/v1/coupons/{code}/redeem",
     methods=["POST"],
     authorizer=merchant_key,
+    access=TILL,
     summary="Use a coupon's item(s) at the till, never more than it has (the same transaction_id again "
     "gets the same answer)",
     request=CouponRedeemRequest,

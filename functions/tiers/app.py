@@ -10,6 +10,7 @@ from loyalty import runtime
 from loyalty.api.tiers import MembershipRequest, MembershipView
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
+from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply
@@ -27,6 +28,7 @@ bp = ApiBlueprint(__name__, tags=("Tiers and bonuses",))
     "/v1/members/{member_id}/membership",
     methods=["POST"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="Sell a paid tier for some months (the same tier again extends it); once per membership_id",
     request=MembershipRequest,
     response=MembershipView,

@@ -28,6 +28,7 @@ from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
 from loyalty.events import DomainEvent
+from loyalty.http.access import MANAGE, OWNER
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply, validation_details
@@ -35,7 +36,7 @@ from loyalty.platform.aws import client
 from loyalty.platform.observability import logger, metrics, tracer
 from loyalty.platform.providers import SesEmail
 from loyalty.platform.queues import QueueConsumer, eventbridge_detail
-from loyalty.services import webhook_deliveries, webhook_endpoints
+from loyalty.services import staff, webhook_deliveries, webhook_endpoints
 from loyalty.services.webhook_deliveries import Deliverer, DeliveryJob, DeliverySettings, RetryLater
 from loyalty.webhooks.notice import disabled_notice
 from loyalty.webhooks.records import Endpoint
@@ -75,6 +76,7 @@ bp = ApiBlueprint(__name__, tags=("Webhooks",))
     "/v1/webhook-event-types",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="The event types an endpoint can subscribe to, with an example payload of each",
     response=EventTypeList,
 )
@@ -87,6 +89,7 @@ def get_webhook_event_types() -> object:
     "/v1/webhook-endpoints",
     methods=["POST"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="Subscribe a URL to event types; the answer shows its signing secret, once",
     request=EndpointRequest,
     response=CreatedEndpointView,
@@ -105,6 +108,7 @@ def post_webhook_endpoint() -> object:
     "/v1/webhook-endpoints",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="The merchant's webhook endpoints (without their secrets)",
     response=EndpointList,
 )
@@ -118,6 +122,7 @@ def get_webhook_endpoints() -> object:
     "/v1/webhook-endpoints/{endpoint_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="A webhook endpoint: its subscriptions, whether it is enabled, how its deliveries fare",
     response=EndpointView,
 )
@@ -130,6 +135,7 @@ def get_webhook_endpoint(endpoint_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}",
     methods=["PATCH"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="Change an endpoint (only the fields given); enabled=true re-enables a disabled one",
     request=EndpointUpdate,
     response=EndpointView,
@@ -147,6 +153,7 @@ def patch_webhook_endpoint(endpoint_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}",
     methods=["DELETE"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="Remove an endpoint: nothing more is delivered to it",
     response=EndpointDeletedView,
 )
@@ -159,6 +166,7 @@ def delete_webhook_endpoint(endpoint_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
     methods=["POST"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="A new signing secret, shown once; the old one keeps signing for a grace period",
     request=RotateSecretRequest,
     response=SecretView,
@@ -176,6 +184,7 @@ def post_webhook_secret_rotation(endpoint_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}/test",
     methods=["POST"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="Send a signed webhook.test delivery to the endpoint (through the queue, with retries)",
     response=WebhookDeliveryDetail,
     status=202,
@@ -188,6 +197,7 @@ def post_webhook_test(endpoint_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}/deliveries",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     query=DeliveryQuery,
     summary="The endpoint's delivery log, newest first, with every attempt (status, latency, error)",
     response=WebhookDeliveryPage,
@@ -201,6 +211,7 @@ def get_webhook_deliveries(endpoint_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}",
     methods=["GET"],
     authorizer=merchant_key,
+    access=MANAGE,
     summary="One delivery: its payload and every attempt",
     response=WebhookDeliveryDetail,
 )
@@ -212,6 +223,7 @@ def get_webhook_delivery(endpoint_id: str, delivery_id: str) -> object:
     "/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/replay",
     methods=["POST"],
     authorizer=merchant_key,
+    access=OWNER,
     summary="Send a delivered or failed delivery again (same webhook-id and body, fresh retries)",
     response=WebhookDeliveryDetail,
     status=202,
@@ -257,11 +269,11 @@ def send_notice(endpoint: Endpoint, reason: str) -> None:
     cannot be sent is logged, not retried: the delivery it came from is done."""
     metrics.add_metric(name="WebhookEndpointsDisabled", unit="Count", value=1)
     logger.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.endpoint_id, "reason": reason})
-    address = webhook_endpoints.alert_email(endpoint, runtime.current().cipher())
-    if address is None:
-        return
+    cipher = runtime.current().cipher()
     try:
-        SesEmail().send(disabled_notice(endpoint, reason, address, CONFIG.email_from))
+        address = webhook_endpoints.alert_email(endpoint, cipher)
+        for to in [address] if address else staff.owner_emails(endpoint.merchant_id, cipher):
+            SesEmail().send(disabled_notice(endpoint, reason, to, CONFIG.email_from))
     except Exception:
         logger.exception("could not send the disabled-endpoint notice", extra={"endpoint_id": endpoint.endpoint_id})
 

@@ -40,7 +40,8 @@ Try it:
        -d '{{"transaction_id": "till-1-0001", "card_number": "{card}", "amount_kopecks": 35000}}' \\
        {api}/v1/purchases
   curl -s -X POST -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
-       -d '{{"name": "My Shop"}}' {api}/v1/admin/merchants
+       -d '{{"name": "My Shop", "owner_email": "owner@shop.example"}}' {api}/v1/admin/merchants
+  (the owner's invitation, with a temporary password for POST /v1/staff/auth/sign-in, is in the dev inbox)
 
 Ctrl-C stops everything.
 """

@@ -1,10 +1,12 @@
 """Chalice's local server, made to behave like our API Gateway configuration.
 
 Chalice's local gateway always reads the ``Authorization`` header and answers auth failures in
-API Gateway's default shapes. Our template configures each authorizer's header (X-Api-Key for
-merchants) and GatewayResponses with our error shape, so the local gateway does the same: it
-reads the header the authorizer was registered with, and answers 401/403/404/413 as
-template.yaml's GatewayResponses do.
+API Gateway's default shapes. Our template configures each TOKEN authorizer's header, a REQUEST
+authorizer for merchant routes (it sees every header: an API key or a staff token, and API
+Gateway calls it on every request, with no identity source and no cache), and GatewayResponses
+with our error shape, so the local gateway does the same: it hands a TOKEN authorizer the header
+it was registered with and a REQUEST authorizer the whole request, never caches, and answers
+401/403/404/413 as template.yaml's GatewayResponses do.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 from loyalty.http.errors import error_body
+from loyalty.http.request_auth import RequestAuthorizer
 
 from infra.local.web import StaticReply, WebApp
 
@@ -73,6 +76,8 @@ class LoyaltyGatewayAuthorizer(LocalGatewayAuthorizer):
     def _prepare_authorizer_event(self, arn: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
         route = self._route_for_event(lambda_event)
         authorizer = route.authorizer if route is not None else None
+        if isinstance(authorizer, RequestAuthorizer):
+            return {**lambda_event, "type": "REQUEST", "methodArn": arn}
         header = "authorization"
         if isinstance(authorizer, ChaliceAuthorizer) and authorizer.config is not None:
             header = (authorizer.config.header or "Authorization").lower()

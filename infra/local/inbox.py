@@ -1,9 +1,11 @@
-"""The dev inbox: every SMS, push and email the system sent, read back from the embedded moto."""
+"""The dev inbox: every SMS, push and email the system sent, read back from the embedded moto
+(and Cognito's staff e-mails, which ``infra.local.cognito_mail`` records)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from infra.local import cognito_mail
 from infra.local.provision import ACCOUNT_ID
 
 
@@ -49,4 +51,4 @@ def sent_messages(region: str) -> list[dict[str, Any]]:
     for message in messages:
         origin = origins.get(str(message["id"]), {})
         message["event_id"], message["kind"] = origin.get("event_id"), origin.get("kind")
-    return messages
+    return messages + [{k: v for k, v in m.items() if k != "sent_at"} for m in cognito_mail.sent()]

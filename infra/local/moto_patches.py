@@ -44,6 +44,9 @@ def apply() -> None:
     _dispatch_by_host_once()
     for method in ("get_item", "delete_item", "query"):
         setattr(Table, method, _key_size_checked(getattr(Table, method)))
+    from infra.local import cognito_mail
+
+    cognito_mail.install()  # and Cognito's e-mails, for the dev inbox (see that module)
     _applied = True
 
 

@@ -1,7 +1,7 @@
 """Create the template's resources on an AWS endpoint (moto locally and in tests).
 
 template.yaml is the single source of truth: tables, queues (with their redrive policies),
-topics, the event bus and its rules, and secrets are created from it, and each function's
+topics, the event bus and its rules, secrets and the staff user pool are created from it, and each function's
 environment is resolved the way CloudFormation would resolve it. Resources that only matter in
 AWS (alarms, log groups, IAM, the API definition) are read, not created.
 """
@@ -79,7 +79,25 @@ class Resolver:
             "Fn::GetAtt": lambda argument: self.get_att(argument[0], argument[1]),
             "Fn::Sub": self.sub,
             "Fn::Join": lambda argument: argument[0].join(str(self.resolve(item)) for item in argument[1]),
+            "Fn::If": lambda argument: self.resolve(argument[1] if self.holds(argument[0]) else argument[2]),
         }
+
+    def holds(self, condition: Any) -> bool:
+        """A template condition, by name or as an expression (Equals, Not, And, Or)."""
+        if isinstance(condition, str):
+            return self.holds(self.stack.template["Conditions"][condition])
+        ((function, argument),) = condition.items()
+        if function == "Fn::Equals":
+            return bool(self.resolve(argument[0]) == self.resolve(argument[1]))
+        if function == "Fn::Not":
+            return not self.holds(argument[0])
+        if function == "Fn::And":
+            return all(self.holds(item) for item in argument)
+        if function == "Fn::Or":
+            return any(self.holds(item) for item in argument)
+        if function == "Condition":
+            return self.holds(str(argument))
+        raise ValueError(f"unsupported condition {function}")
 
     def ref(self, name: str) -> str:
         pseudo = {
@@ -167,8 +185,44 @@ def provision(
     _create_rules(stack, resolver, session.client("events"))
     _create_email_identities(stack, resolver, session.client("sesv2"))
     _create_usage_plans(stack, resolver, session.client("apigateway"))
+    _create_user_pools(stack, resolver, session.client("cognito-idp"))
     _read_functions(stack, resolver)
     return stack
+
+
+# What moto's CreateUserPool takes of AWS::Cognito::UserPool (the rest only matters in AWS).
+USER_POOL_PROPERTIES = (
+    "Policies",
+    "AutoVerifiedAttributes",
+    "UsernameConfiguration",
+    "AdminCreateUserConfig",
+    "VerificationMessageTemplate",
+    "AccountRecoverySetting",
+    "EmailConfiguration",
+    "Schema",
+)
+
+
+def _create_user_pools(stack: Stack, resolver: Resolver, cognito: Any) -> None:
+    """Cognito user pools and their app clients (moto checks their tokens and passwords as Cognito
+    would; its e-mails are recorded by ``infra.local.moto_patches`` for the dev inbox)."""
+    for name, resource in _by_type(stack.template, "AWS::Cognito::UserPool"):
+        props = resolver.resolve(resource["Properties"])
+        settings = {key: props[key] for key in USER_POOL_PROPERTIES if key in props}
+        pool = cognito.create_user_pool(PoolName=props["UserPoolName"], **settings)
+        pool_id = pool["UserPool"]["Id"]
+        stack.refs[name] = pool_id
+        stack.attributes[(name, "Arn")] = pool["UserPool"]["Arn"]
+        stack.attributes[(name, "ProviderURL")] = f"cognito-idp.{stack.region}.amazonaws.com/{pool_id}"
+    for name, resource in _by_type(stack.template, "AWS::Cognito::UserPoolClient"):
+        props = resolver.resolve(resource["Properties"])
+        created = cognito.create_user_pool_client(
+            UserPoolId=props["UserPoolId"],
+            ClientName=props["ClientName"],
+            GenerateSecret=bool(props.get("GenerateSecret", False)),
+            ExplicitAuthFlows=props.get("ExplicitAuthFlows", []),
+        )
+        stack.refs[name] = created["UserPoolClient"]["ClientId"]
 
 
 def _create_usage_plans(stack: Stack, resolver: Resolver, apigateway: Any) -> None:

@@ -8,7 +8,8 @@ from loyalty import runtime
 from loyalty.api.members import EnrollRequest
 from loyalty.api.purchases import PurchaseRequest
 from loyalty.clock import utcnow
-from loyalty.services import accrual, enrollment, merchants
+from loyalty.domain.access import Scope
+from loyalty.services import accrual, enrollment, keys, merchants
 
 DEMO_MERCHANT_ID = "mch_demo"
 DEMO_PHONE = "+79990001122"
@@ -26,7 +27,7 @@ def seed_merchant(api_key: str, name: str = "Demo Coffee") -> None:
     """The demo merchant with its documented key, created now (by the stack's clock)."""
     now = utcnow()
     merchants.create_merchant(name, now, merchant_id=DEMO_MERCHANT_ID)
-    merchants.add_api_key(DEMO_MERCHANT_ID, api_key, now, label="demo")
+    keys.issue(DEMO_MERCHANT_ID, "demo", Scope.FULL, now, created_by="local-seed", secret=api_key)
 
 
 def seed_demo(api_key: str) -> Demo:

@@ -146,4 +146,14 @@ def test_the_operator_cli_creates_a_merchant_imports_and_exports_with_progress(
     assert [(row["phone"], row["name"], row["balance"]) for row in rows] == [("+79260000001", "Анна", "10")]
     refused = runner.invoke(app, ["import", "members", str(source), "--api", local.api, "--key", "lk_wrong"])
     assert refused.exit_code == 1 and "401" in refused.output
-    assert runner.invoke(app, ["keys", "list", "--api", local.api, "--key", key]).exit_code == 2  # routes to come
+    [only_key] = requests.get(f"{local.api}/v1/keys", headers={"X-Api-Key": key}, timeout=30).json()["keys"]
+    listed = runner.invoke(app, ["keys", "list", "--api", local.api, "--key", key])
+    assert listed.exit_code == 0 and only_key["hint"] in listed.output, listed.output
+    merchant_id = created.output.split("merchant_id")[1].split()[0]
+    owner = ["owner@leto.example", "--api", local.api, "--admin-token", ADMIN_TOKEN]
+    invited = runner.invoke(app, ["merchant", "invite-owner", merchant_id, *owner])
+    assert invited.exit_code == 0 and "owner invited" in invited.output, invited.output
+    revoked = runner.invoke(app, ["keys", "revoke", only_key["key_id"], "--api", local.api, "--key", key])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output, revoked.output
+    after = runner.invoke(app, ["keys", "list", "--api", local.api, "--key", key])
+    assert after.exit_code == 1 and "401" in after.output  # the only key is gone: nothing answers to it

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.support.local_stack import ADMIN_TOKEN, RunningStack, running_stack, wait_for
+from tests.support.partners import PartnerSender
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-ledger")]
 
@@ -101,9 +102,17 @@ def test_every_queue_message_twice_in_shuffled_order_grants_points_once(local: R
     deliveries = [json.dumps(event) for event in events] * 2
     random.Random(7).shuffle(deliveries)
     sqs, queue = local.aws_client("sqs"), local.queue_url("purchase-events")
+    issued = requests.post(f"{local.api}/v1/partners", json={"name": "Web shop"}, headers=key, timeout=10).json()
+    partner = PartnerSender(issued["partner_id"], issued["signing_secret"])
     for start in range(0, len(deliveries), 10):
         batch = deliveries[start : start + 10]
-        sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(batch)])
+        sqs.send_message_batch(
+            QueueUrl=queue,
+            Entries=[
+                {"Id": str(i), "MessageBody": b, "MessageAttributes": partner.message_attributes(b)}
+                for i, b in enumerate(batch)
+            ],
+        )
     expected = 1 + 2 + 3 + 4  # per member: 100, 200, 300, 400 roubles at 1 point per 100
 
     def settled() -> bool:

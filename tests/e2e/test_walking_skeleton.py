@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.support.local_stack import ADMIN_TOKEN, DEMO_KEY, RunningStack, running_stack, wait_for
+from tests.support.partners import PartnerSender
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-skeleton")]
 
@@ -81,14 +82,14 @@ def test_partner_queue_applies_events_and_parks_a_malformed_one_in_the_dlq(local
         )
         for n in range(3)
     ]
+    issued = post(local, "/v1/partners", {"name": "Web shop"}, key).json()
+    partner = PartnerSender(issued["partner_id"], issued["signing_secret"])
+    sent = [("0", bodies[0]), ("bad", '{"merchant_id": 42}'), ("1", bodies[1]), ("2", bodies[2]), ("dup", bodies[0])]
     sqs.send_message_batch(
         QueueUrl=queue,
         Entries=[
-            {"Id": "0", "MessageBody": bodies[0]},
-            {"Id": "bad", "MessageBody": '{"merchant_id": 42}'},
-            {"Id": "1", "MessageBody": bodies[1]},
-            {"Id": "2", "MessageBody": bodies[2]},
-            {"Id": "dup", "MessageBody": bodies[0]},
+            {"Id": name, "MessageBody": body, "MessageAttributes": partner.message_attributes(body)}
+            for name, body in sent
         ],
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,12 +11,28 @@ import pytest
 from infra.local.provision import Stack
 from tests.conftest import ADMIN_TOKEN
 from tests.support.api import GatewayClient
+from tests.support.iam import denied, recording
+from tests.support.partners import PartnerSender
 
 _phones = itertools.count(1000)
 
 
 def new_phone() -> str:
     return f"+7916{next(_phones):07d}"
+
+
+@pytest.fixture(autouse=True)
+def iam_allows_what_the_functions_call(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each DynamoDB and Cognito call a function makes in a test is checked against that
+    function's policy in template.yaml, as IAM would in AWS (tests/support/iam.py)."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    stack: Stack = request.getfixturevalue("stack")
+    with recording(stack) as recorder:
+        yield
+    refused = denied(stack, recorder.calls)
+    assert refused == [], "template.yaml does not allow what these functions call:\n" + "\n".join(refused)
 
 
 @pytest.fixture
@@ -142,3 +159,18 @@ def notify_api(merchant: dict[str, Any]) -> GatewayClient:
     from functions.notify.app import app
 
     return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def keys_api(merchant: dict[str, Any]) -> GatewayClient:
+    from functions.keys.app import app
+
+    return GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+
+
+@pytest.fixture
+def partner(keys_api: GatewayClient) -> PartnerSender:
+    """A partner system the merchant's owner issued a signing key to."""
+    reply = keys_api.post("/v1/partners", body={"name": "Web shop"})
+    assert reply.status == 201, reply.body
+    return PartnerSender(reply.body["partner_id"], reply.body["signing_secret"])

@@ -15,9 +15,9 @@ def test_admin_creates_a_merchant_whose_key_is_stored_only_as_a_hash(admin: Gate
     created = create_merchant(admin, "Салон «Лето»")
     assert created["merchant_id"].startswith("mch_")
     assert created["api_key"].startswith("lk_live_")
-    table = boto3.resource("dynamodb", region_name=REGION).Table("merchants")
-    items = table.scan()["Items"]  # a test may scan; the product never does
-    dumped = repr(items)
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    items = [item for table in ("merchants", "credentials") for item in dynamodb.Table(table).scan()["Items"]]
+    dumped = repr(items)  # a test may scan; the product never does
     assert created["api_key"] not in dumped
     assert any(item["pk"].startswith("APIKEY#") for item in items)
 
@@ -100,13 +100,14 @@ def test_unknown_or_missing_api_key_is_401(members_api: GatewayClient, member: d
 def test_each_merchant_gets_a_usage_plan_key_that_its_authorizer_names(admin: GatewayClient) -> None:
     from loyalty.http.auth import merchant_key
 
-    from tests.support.events import context, token_event
+    from tests.support.events import context, request_event
 
     created = create_merchant(admin, "Throttled shop")
     apigateway = boto3.client("apigateway", region_name=REGION)
     [plan] = apigateway.get_usage_plans()["items"]
     keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
     assert created["merchant_id"] in [key["name"] for key in keys]
-    policy = merchant_key(token_event(created["api_key"]), context("authorizer"))
+    request = request_event("GET", "/v1/program", {"X-Api-Key": created["api_key"]})
+    policy = merchant_key(request, context("authorizer"))
     value = apigateway.get_api_keys(includeValues=True, nameQuery=created["merchant_id"])["items"][0]["value"]
     assert policy["usageIdentifierKey"] == value

@@ -10,20 +10,21 @@ from typing import Any
 import pytest
 from loyalty import runtime
 from loyalty.config import CoreConfig
-from loyalty.data.merchants import ApiKeyItem
+from loyalty.data.credentials import KeySecretItem
 from loyalty.data.transaction import AlreadyExists, Stale, Transaction
 from loyalty.errors import Busy
 
 from infra.local.provision import Stack
 from tests.support.api import GatewayClient
-from tests.support.events import context, sqs_record
+from tests.support.events import context
+from tests.support.partners import PartnerSender
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 runtime.bootstrap(CoreConfig.from_env())  # binds the table names, as a function's cold start does
 
 
-def key_item(name: str) -> ApiKeyItem:
-    return ApiKeyItem(f"APIKEY#{name}", "APIKEY", merchant_id="mch_x", created_at=NOW, label=name)
+def key_item(name: str) -> KeySecretItem:
+    return KeySecretItem(f"APIKEY#{name}", "APIKEY", merchant_id="mch_x", key_id=name, scope="full")
 
 
 @pytest.mark.parametrize("existing_first", [True, False])
@@ -37,7 +38,7 @@ def test_a_refused_create_is_named_whatever_its_place_in_the_transaction(stack: 
     with pytest.raises(AlreadyExists) as refused:
         tx.commit()
     assert refused.value.what == "taken"
-    assert ApiKeyItem.count("APIKEY#fresh-1") == 0  # nothing of a refused transaction is written
+    assert KeySecretItem.count("APIKEY#fresh-1") == 0  # nothing of a refused transaction is written
 
 
 def test_a_condition_on_an_existing_item_is_named_stale(stack: Stack) -> None:
@@ -45,7 +46,7 @@ def test_a_condition_on_an_existing_item_is_named_stale(stack: Stack) -> None:
     item.save()
     tx = Transaction()
     tx.create(key_item("other"), name="other")
-    tx.put(key_item("k"), condition=ApiKeyItem.label == "not-its-label", name="the key")
+    tx.put(key_item("k"), condition=KeySecretItem.key_id == "not-its-id", name="the key")
     with pytest.raises(Stale) as refused:
         tx.commit()
     assert refused.value.what == "the key"
@@ -70,7 +71,7 @@ def test_more_than_dynamodb_takes_in_one_transaction_is_refused_before_sending(s
 
 def test_a_conditional_write_needs_a_name(stack: Stack) -> None:
     with pytest.raises(ValueError, match="needs a name"):
-        Transaction().put(key_item("x"), condition=ApiKeyItem.label == "x")
+        Transaction().put(key_item("x"), condition=KeySecretItem.key_id == "x")
 
 
 def test_busy_is_a_503_with_retry_after(
@@ -91,7 +92,11 @@ def test_busy_is_a_503_with_retry_after(
 
 
 def test_the_queues_retry_busy_instead_of_dead_lettering_it(
-    merchant: dict[str, Any], member: dict[str, Any], monkeypatch: pytest.MonkeyPatch, stack: Stack
+    merchant: dict[str, Any],
+    member: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    stack: Stack,
+    partner: PartnerSender,
 ) -> None:
     from loyalty.services import accrual
 
@@ -109,7 +114,7 @@ def test_the_queues_retry_busy_instead_of_dead_lettering_it(
             "amount_kopecks": 1000,
         }
     )
-    answer = handle_purchase_events({"Records": [sqs_record(body, message_id="m-1")]}, context("accrue"))
+    answer = handle_purchase_events({"Records": [partner.record(body, message_id="m-1")]}, context("accrue"))
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}  # back to the queue, not the DLQ
     sqs = __import__("boto3").client("sqs", region_name="eu-central-1")
     dlq = sqs.get_queue_url(QueueName="purchase-events-dlq")["QueueUrl"]

@@ -121,9 +121,10 @@ def test_members_import_applies_good_rows_reports_bad_ones_and_sends_no_welcome(
 
 
 def _merchant(api: GatewayClient) -> str:
-    from loyalty.services.merchants import merchant_for_api_key
+    from loyalty.clock import utcnow
+    from loyalty.services import keys
 
-    return merchant_for_api_key(api.headers["X-Api-Key"])
+    return keys.authenticate(api.headers["X-Api-Key"], utcnow()).merchant_id
 
 
 def test_an_import_asked_to_welcome_pays_the_bonus(

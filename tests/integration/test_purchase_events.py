@@ -10,7 +10,8 @@ import pytest
 
 from infra.local.provision import REGION, Stack
 from tests.support.api import GatewayClient
-from tests.support.events import context, sqs_record
+from tests.support.events import context
+from tests.support.partners import PartnerSender
 
 
 def event_body(merchant: dict[str, Any], member: dict[str, Any], transaction_id: str, amount: int) -> str:
@@ -39,14 +40,18 @@ def balance(members_api: GatewayClient, member: dict[str, Any]) -> int:
 
 
 def test_a_malformed_message_fails_alone_and_lands_in_the_dlq_with_its_reason(
-    stack: Stack, merchant: dict[str, Any], member: dict[str, Any], members_api: GatewayClient
+    stack: Stack,
+    merchant: dict[str, Any],
+    member: dict[str, Any],
+    members_api: GatewayClient,
+    partner: PartnerSender,
 ) -> None:
     from functions.accrue.app import handle_purchase_events
 
     records = [
-        sqs_record(event_body(merchant, member, "P-1", 100_000)),
-        sqs_record("{this is not json", message_id="broken"),
-        sqs_record(event_body(merchant, member, "P-2", 200_000)),
+        partner.record(event_body(merchant, member, "P-1", 100_000)),
+        partner.record("{this is not json", message_id="broken"),
+        partner.record(event_body(merchant, member, "P-2", 200_000)),
     ]
     response = handle_purchase_events({"Records": records}, context())
     assert response == {"batchItemFailures": []}  # the bad one is parked, not retried forever
@@ -60,13 +65,13 @@ def test_a_malformed_message_fails_alone_and_lands_in_the_dlq_with_its_reason(
 
 
 def test_redelivered_messages_apply_once(
-    merchant: dict[str, Any], member: dict[str, Any], members_api: GatewayClient
+    merchant: dict[str, Any], member: dict[str, Any], members_api: GatewayClient, partner: PartnerSender
 ) -> None:
     from functions.accrue.app import handle_purchase_events
 
     body = event_body(merchant, member, "P-dup", 100_000)
     for _ in range(3):
-        assert handle_purchase_events({"Records": [sqs_record(body)]}, context()) == {"batchItemFailures": []}
+        assert handle_purchase_events({"Records": [partner.record(body)]}, context()) == {"batchItemFailures": []}
     assert balance(members_api, member) == 10
 
 
@@ -76,6 +81,7 @@ def test_a_transient_failure_is_retried_then_dead_lettered_with_its_reason(
     member: dict[str, Any],
     members_api: GatewayClient,
     monkeypatch: pytest.MonkeyPatch,
+    partner: PartnerSender,
 ) -> None:
     from loyalty.services import accrual
 
@@ -94,14 +100,14 @@ def test_a_transient_failure_is_retried_then_dead_lettered_with_its_reason(
         event_body(merchant, member, "P-flaky", 5_000),
     )
     first = accrue_app.handle_purchase_events(
-        {"Records": [sqs_record(good), sqs_record(flaky_body, message_id="m-flaky", receive_count=1)]},
+        {"Records": [partner.record(good), partner.record(flaky_body, message_id="m-flaky", receive_count=1)]},
         context(),
     )
     assert first == {"batchItemFailures": [{"itemIdentifier": "m-flaky"}]}
     assert balance(members_api, member) == 10
     assert dlq_messages(stack) == []
     last = accrue_app.handle_purchase_events(
-        {"Records": [sqs_record(flaky_body, message_id="m-flaky", receive_count=5)]}, context()
+        {"Records": [partner.record(flaky_body, message_id="m-flaky", receive_count=5)]}, context()
     )
     assert last == {"batchItemFailures": []}
     [dead] = dlq_messages(stack)
@@ -109,8 +115,8 @@ def test_a_transient_failure_is_retried_then_dead_lettered_with_its_reason(
     assert "bad day" in dead["MessageAttributes"]["failure_reason"]["StringValue"]
 
 
-def test_unknown_merchant_or_member_is_permanent(
-    stack: Stack, merchant: dict[str, Any], member: dict[str, Any]
+def test_another_merchant_or_an_unknown_member_is_permanent(
+    stack: Stack, merchant: dict[str, Any], member: dict[str, Any], partner: PartnerSender
 ) -> None:
     from functions.accrue.app import handle_purchase_events
 
@@ -118,12 +124,12 @@ def test_unknown_merchant_or_member_is_permanent(
     response = handle_purchase_events(
         {
             "Records": [
-                sqs_record(event_body(stranger, member, "P-x", 1000)),
-                sqs_record(event_body(merchant, {"member_id": "mbr_missing"}, "P-y", 1000)),
+                partner.record(event_body(stranger, member, "P-x", 1000)),
+                partner.record(event_body(merchant, {"member_id": "mbr_missing"}, "P-y", 1000)),
             ]
         },
         context(),
     )
     assert response == {"batchItemFailures": []}
     codes = sorted(m["MessageAttributes"]["failure_code"]["StringValue"] for m in dlq_messages(stack))
-    assert codes == ["member_not_found", "merchant_not_found"]
+    assert codes == ["member_not_found", "partner_merchant_mismatch"]

@@ -23,6 +23,7 @@ from tests.integration.conftest import configure, new_phone
 from tests.support.api import GatewayClient
 from tests.support.events import context
 from tests.support.kpi_model import Buy, Enroll, Erase, Expected, ModelProgram, Redeem, Refund, Shop
+from tests.support.partners import PartnerSender
 from tests.support.reporting import Clock, Counting, local, local_clock
 from tests.support.streams import batches
 
@@ -410,19 +411,18 @@ def test_quotes_redemptions_and_claims_still_need_exactly_one_member_reference(
 
 
 def test_anonymous_partner_purchases_from_the_queue_count_once(
-    stack: Stack, merchant: dict[str, Any], reports_api: GatewayClient, clock: Clock
+    stack: Stack, merchant: dict[str, Any], reports_api: GatewayClient, clock: Clock, partner: PartnerSender
 ) -> None:
     import json
 
     from functions.accrue.app import handle_purchase_events
-    from tests.support.events import sqs_record
 
     clock(local("2025-05", 20, 12))
     message = json.dumps(
         {"merchant_id": merchant["merchant_id"], "transaction_id": "web-7", "amount_kopecks": 77_700, "channel": "web"}
     )
     for _ in range(2):  # delivered twice
-        result = handle_purchase_events({"Records": [sqs_record(message)]}, context("accrue", 30))
+        result = handle_purchase_events({"Records": [partner.record(message)]}, context("accrue", 30))
         assert result == {"batchItemFailures": []}
     Counting(stack).count_new(random.Random(1))
     got = report(reports_api, clock, "2025-05", "2025-05")["months"][0]

@@ -625,3 +625,23 @@ def test_a_coupon_taken_back_by_a_refund_is_not_a_use() -> None:
     member_copy["dynamodb"]["NewImage"] = _coupon_items(used)[1].serialize()
     uses = coupon_uses_from_stream({"Records": [change(issued, used), change(used, revoked), member_copy]})
     assert [(before.uses_left, after.uses_left) for before, after in uses] == [(3, 2)]
+
+
+def test_without_an_alert_email_the_disabled_notice_goes_to_the_shops_active_owners(
+    merchant: dict[str, Any], hooks: GatewayClient, crm: Receiver, stack: Stack
+) -> None:
+    from functions.staff.app import app as staff_app
+    from functions.staff_auth.app import app as staff_auth_app
+    from tests.integration.test_staff import join
+
+    owner = join(GatewayClient(staff_app, {"X-Api-Key": merchant["api_key"]}), GatewayClient(staff_auth_app), "owner")
+    before = len(emails_sent())
+    hook = subscribe(hooks, crm.url, "purchase.recorded")
+    crm.fail_next(410)
+    member_id = enroll_and_buy(merchant)
+    fan_out(*[e for e in ledger_events(member_id) if e.type == "points_earned"])
+    [job] = queued_jobs(stack)
+    assert deliver_job(job) == {"batchItemFailures": []}
+    assert endpoint_of(hooks, hook["endpoint_id"])["enabled"] is False
+    [notice] = emails_sent()[before:]
+    assert notice.destinations["ToAddresses"] == [owner["email"]]

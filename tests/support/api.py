@@ -9,8 +9,9 @@ from typing import Any
 
 from chalice.app import Chalice, ChaliceAuthorizer
 from chalice.local import LocalChalice
+from loyalty.http.request_auth import RequestAuthorizer
 
-from tests.support.events import api_event, context, token_event
+from tests.support.events import api_event, context, request_event, token_event
 
 
 @dataclass
@@ -46,12 +47,16 @@ class GatewayClient:
         authorizer_context: dict[str, Any] | None = None
         route = self._route(method, resource)
         if isinstance(route.authorizer, ChaliceAuthorizer):
-            header = route.authorizer.config.header
-            token = next((v for k, v in all_headers.items() if k.lower() == header.lower()), None)
-            if not token:
-                return Reply(401, {"error": {"code": "unauthorized"}}, {})
+            if isinstance(route.authorizer, RequestAuthorizer):  # sees the whole request
+                auth_event = request_event(method, resource, all_headers)
+            else:
+                header = route.authorizer.config.header
+                token = next((v for k, v in all_headers.items() if k.lower() == header.lower()), None)
+                if not token:
+                    return Reply(401, {"error": {"code": "unauthorized"}}, {})
+                auth_event = token_event(token, method, resource)
             try:
-                policy = route.authorizer(token_event(token, method, resource), context("authorizer"))
+                policy = route.authorizer(auth_event, context("authorizer"))
             except Exception as exc:
                 assert str(exc) == "Unauthorized", f"authorizer failed with {exc!r}, not the 401 message"
                 return Reply(401, {"error": {"code": "unauthorized"}}, {})
@@ -83,3 +88,6 @@ class GatewayClient:
 
     def patch(self, resource: str, **kwargs: Any) -> Reply:
         return self.call("PATCH", resource, **kwargs)
+
+    def delete(self, resource: str, **kwargs: Any) -> Reply:
+        return self.call("DELETE", resource, **kwargs)

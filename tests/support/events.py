@@ -25,6 +25,15 @@ def token_event(token: str, method: str = "GET", resource: str = "/v1/members") 
     return {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn(method, resource)}
 
 
+def request_event(method: str, resource: str, headers: dict[str, str]) -> dict[str, Any]:
+    """What a REQUEST authorizer gets: the request (headers and all), its type and method ARN."""
+    return {
+        **api_event(method, resource, headers=headers),
+        "type": "REQUEST",
+        "methodArn": method_arn(method, resource),
+    }
+
+
 def api_event(
     method: str,
     resource: str,
@@ -73,7 +82,12 @@ def api_event(
 
 
 def sqs_record(
-    body: str, *, message_id: str | None = None, receive_count: int = 1, queue: str = "purchase-events"
+    body: str,
+    *,
+    message_id: str | None = None,
+    receive_count: int = 1,
+    queue: str = "purchase-events",
+    attributes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
         "messageId": message_id or str(uuid.uuid4()),
@@ -85,7 +99,10 @@ def sqs_record(
             "SenderId": "AIDAEXAMPLE",
             "ApproximateFirstReceiveTimestamp": "1795593600001",
         },
-        "messageAttributes": {},
+        "messageAttributes": {
+            name: {"stringValue": value, "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+            for name, value in (attributes or {}).items()
+        },
         "md5OfBody": "",
         "eventSource": "aws:sqs",
         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue}",

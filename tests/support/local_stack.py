@@ -19,6 +19,7 @@ import boto3
 import requests
 
 from infra.local.provision import REGION
+from tests.support.partners import PartnerSender
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"LOYALTY_READY api=(\S+) aws=(\S+) sevendar=(\S*)")
@@ -149,6 +150,11 @@ class Shop:
         )
         assert reply.status_code < 300, reply.text
         return reply.json()
+
+    def partner(self, name: str = "Web shop") -> PartnerSender:
+        """A partner system this merchant issued a signing key to (POST /v1/partners)."""
+        issued = self.call("POST", "/v1/partners", {"name": name})
+        return PartnerSender(issued["partner_id"], issued["signing_secret"])
 
     def member(self, member_id: str) -> dict[str, Any]:
         return dict(self.call("GET", f"/v1/members/{member_id}"))

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from chalice.app import AuthResponse, Chalice
 from loyalty.http.docs import ROUTE_DOCS
+from loyalty.http.request_auth import MerchantAuthorizer
 from openapi_spec_validator import validate
 
 import infra.openapi
-from infra.openapi import DOCUMENT_PATH, build_document, function_apps, render, routes_of
+from infra.openapi import AUTHORIZER_SCHEMES, DOCUMENT_PATH, build_document, function_apps, render, routes_of
 from infra.template import load_template
 
 REGENERATE = "run `python -m infra.openapi` and commit openapi.json"
@@ -66,8 +67,68 @@ def test_every_operation_has_a_summary_and_a_documented_success(committed: dict[
 def test_operations_are_secured_by_their_routes_authorizer(committed: dict[str, Any]) -> None:
     for (path, method), op in operations(committed).items():
         entry = ROUTE_ENTRIES[(path, method)]
-        expected = [{entry.authorizer.name: []}] if entry.authorizer else []
-        assert op["security"] == expected, f"{method} {path}"
+        schemes = AUTHORIZER_SCHEMES.get(entry.authorizer.name, (entry.authorizer.name,)) if entry.authorizer else ()
+        assert op["security"] == [{scheme: []} for scheme in schemes], f"{method} {path}"
+
+
+def test_merchant_routes_take_an_api_key_or_a_staff_token(committed: dict[str, Any]) -> None:
+    merchant_routes = [op for op in operations(committed).values() if {"MerchantKey": []} in op["security"]]
+    assert merchant_routes
+    assert all(op["security"] == [{"MerchantKey": []}, {"StaffToken": []}] for op in merchant_routes)
+    assert committed["components"]["securitySchemes"]["StaffToken"]["scheme"] == "bearer"
+
+
+def test_every_merchant_route_says_which_roles_and_key_scopes_may_call_it(committed: dict[str, Any]) -> None:
+    undeclared = []
+    for (path, method), op in sorted(operations(committed).items()):
+        merchant_route = isinstance(ROUTE_ENTRIES[(path, method)].authorizer, MerchantAuthorizer)
+        doc = ROUTE_DOCS.get((path, method))
+        if not merchant_route:
+            assert "x-roles" not in op, f"{method} {path}: roles on a route that is not a merchant's"
+            continue
+        if doc is None or doc.access is None or not op.get("x-roles"):
+            undeclared.append(f"{method} {path}")
+            continue
+        assert set(op["x-roles"]) <= {"owner", "manager", "cashier"} and "owner" in op["x-roles"], path
+        assert set(op["x-key-scopes"]) <= {"till", "integration", "full"}, path
+        assert "**Who may call:**" in op["description"], path
+    assert undeclared == [], "declare access= on these merchant routes: " + ", ".join(undeclared)
+
+
+def test_the_back_office_levels_are_where_the_issue_puts_them(committed: dict[str, Any]) -> None:
+    ops = operations(committed)
+    till = (("POST", "/v1/purchases"), ("POST", "/v1/redemptions"), ("GET", "/v1/members"), ("POST", "/v1/coupons"))
+    for method_path in till:
+        assert ops[method_path[::-1]]["x-roles"] == ["owner", "manager", "cashier"], method_path
+        assert ops[method_path[::-1]]["x-key-scopes"] == ["till", "integration", "full"], method_path
+    for manage in (
+        ("/v1/program", "PUT"),
+        ("/v1/rewards", "POST"),
+        ("/v1/campaigns", "POST"),
+        ("/v1/reports/kpis", "GET"),
+        ("/v1/members/list", "GET"),
+        ("/v1/members/{member_id}/adjustments", "POST"),
+        ("/v1/imports", "POST"),
+        ("/v1/webhook-endpoints", "GET"),
+    ):
+        assert ops[manage]["x-roles"] == ["owner", "manager"], manage
+        assert ops[manage]["x-key-scopes"] == ["integration", "full"], manage
+    owners = (("/v1/keys", "POST"), ("/v1/staff", "POST"), ("/v1/audit", "GET"), ("/v1/partners", "POST"))
+    for owner in (*owners, ("/v1/exports", "POST"), ("/v1/webhook-endpoints", "POST")):
+        assert ops[owner]["x-roles"] == ["owner"], owner
+        assert ops[owner]["x-key-scopes"] == ["full"], owner
+
+
+def test_a_merchant_route_without_access_is_refused_when_it_is_declared() -> None:
+    from loyalty.http.access import TILL
+    from loyalty.http.auth import admin_token, merchant_key
+    from loyalty.http.blueprint import ApiBlueprint
+
+    bp = ApiBlueprint("example")
+    with pytest.raises(TypeError, match="declares access="):
+        bp.route("/v1/example", methods=["GET"], authorizer=merchant_key, summary="An example")
+    with pytest.raises(TypeError, match="only a merchant route"):
+        bp.route("/v1/example", methods=["GET"], authorizer=admin_token, access=TILL, summary="An example")
 
 
 def test_a_member_token_route_is_documented_as_bearer() -> None:

@@ -166,3 +166,90 @@ def test_functions_get_only_the_policies_they_declare() -> None:
         assert policies, f"{name} has no explicit least-privilege policies"
         for policy in policies:
             assert isinstance(policy, dict), f"{name}: managed policy {policy!r} is too broad"
+
+
+# ---- least privilege ---------------------------------------------------------------------------------
+DYNAMODB_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+# Who may write API keys (KEY#, APIKEY#): the owner's keys function, the admin's first key, and the
+# authorizer's last-use time on the key's record.
+KEY_WRITERS = {"KeysFunction", "AdminFunction", "MerchantKeyAuthorizerFunction"}
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in function["Properties"].get("Policies", [])
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _on_table(statement: dict[str, Any], table: str) -> bool:
+    return any(table in json.dumps(resource) for resource in _listed(statement["Resource"]))
+
+
+def test_no_function_may_scan_or_use_a_wildcard_dynamodb_action() -> None:
+    for name, function in FUNCTIONS.items():
+        for policy in function["Properties"].get("Policies", []):
+            template_name = next(iter(policy)) if isinstance(policy, dict) else str(policy)
+            assert not template_name.startswith("DynamoDB"), f"{name}: {template_name} grants Scan; list the actions"
+        for statement in _statements(function):
+            for action in _listed(statement["Action"]):
+                if str(action).lower().startswith("dynamodb:"):
+                    assert "*" not in action, f"{name}: wildcard {action}"
+                    assert action not in ("dynamodb:Scan", "dynamodb:PartiQLSelect"), f"{name}: {action}"
+            assert statement.get("Resource") != "*" or not any(
+                str(action).startswith("dynamodb:") for action in _listed(statement["Action"])
+            ), f"{name}: DynamoDB on every resource"
+
+
+def test_only_the_functions_that_handle_keys_can_write_them() -> None:
+    for name, function in FUNCTIONS.items():
+        for statement in _statements(function):
+            writes = DYNAMODB_WRITES & set(_listed(statement["Action"]))
+            if not writes or not _on_table(statement, "CredentialsTable"):
+                continue
+            prefixes = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            assert prefixes, f"{name}: writes to the credentials table must be limited to its own items"
+            if {"KEY#*", "APIKEY#*"} & set(prefixes):
+                assert name in KEY_WRITERS, f"{name} can write API keys"
+            if "APIKEY#*" in prefixes:
+                assert name != "MerchantKeyAuthorizerFunction", "the authorizer only records a key's last use"
+
+
+def test_functions_read_only_the_credentials_they_check() -> None:
+    readers = {
+        name: prefixes
+        for name, function in FUNCTIONS.items()
+        for statement in _statements(function)
+        if "dynamodb:GetItem" in _listed(statement["Action"]) and _on_table(statement, "CredentialsTable")
+        for prefixes in [statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")]
+    }
+    assert readers["AccrueQueueFunction"] == ["PARTNER#*"]  # partner keys only: no API key, no staff
+    assert readers["MerchantKeyAuthorizerFunction"] == ["APIKEY#*", "STAFF#*"]
+    assert all(prefixes for prefixes in readers.values()), readers
+
+
+def test_sns_publish_on_every_resource_only_where_sms_is_sent() -> None:
+    for name, function in FUNCTIONS.items():
+        for statement in _statements(function):
+            if "sns:Publish" in _listed(statement["Action"]) and statement["Resource"] == "*":
+                assert name in ("NotifyFunction", "NotifyDeferredFunction"), name
+
+
+def test_the_readme_states_the_authorizer_caches_the_template_sets() -> None:
+    """Issue 11 item 13: what the README promises about revocation is what API Gateway does."""
+    [api] = resources_of_type(TEMPLATE, "AWS::Serverless::Api").values()
+    authorizers = api["Properties"]["Auth"]["Authorizers"]
+    merchant = authorizers["MerchantKey"]
+    assert merchant["FunctionPayloadType"] == "REQUEST"
+    assert merchant["Identity"] == {"ReauthorizeEvery": 0}  # no identity source, no cache
+    readme = (TEMPLATE_PATH.parent / "README.md").read_text(encoding="utf-8")
+    assert "no cache (`ReauthorizeEvery: 0`)" in readme
+    for name in ("MemberToken", "AdminToken"):
+        seconds = authorizers[name]["Identity"]["ReauthorizeEvery"]
+        assert f"within {seconds} s" in readme, f"the README must say {name} answers are cached {seconds} s"

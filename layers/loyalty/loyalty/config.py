@@ -40,6 +40,8 @@ class TableNames(EnvConfig):
     gift_cards_table: str
     webhooks_table: str
     jobs_table: str
+    credentials_table: str
+    audit_table: str
 
 
 class CoreConfig(TableNames):

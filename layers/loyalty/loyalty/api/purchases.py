@@ -96,9 +96,8 @@ class RefundResult(Reply):
 
 
 class PurchaseEvent(PurchaseRequest):
-    """A partner system's purchase on the ``purchase-events`` queue: a purchase plus its merchant.
+    """A partner system's purchase on the ``purchase-events`` queue, signed with the partner key a
+    merchant issued (``loyalty.domain.partner_messages``): it credits that merchant only. A
+    ``merchant_id``, if given, must be that merchant."""
 
-    The queue is reachable only with IAM permission granted per partner, so the message is trusted
-    to name its merchant; the merchant must exist."""
-
-    merchant_id: str = Field(min_length=5, max_length=40, pattern=r"^mch_[0-9a-z]+$")
+    merchant_id: str | None = Field(default=None, min_length=5, max_length=40, pattern=r"^mch_[0-9a-z]+$")

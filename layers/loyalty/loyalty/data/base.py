@@ -2,8 +2,8 @@
 binding table names from the function's configuration at cold start.
 
 Each table module (``merchants``, ``members``, ``ledger``, ``operations``, ``notifications``,
-``gift_cards``) declares one base class with one ``Meta`` for its table; its item classes inherit
-both, so binding the table name once binds them all.
+``gift_cards``, ``credentials``, ``audit``) declares one base class with one ``Meta`` for its
+table; its item classes inherit both, so binding the table name once binds them all.
 """
 
 from __future__ import annotations
@@ -82,8 +82,18 @@ def table_base(cls: type[Item]) -> type[Item]:
 
 def bind_tables(tables: TableNames) -> None:
     """Name every table from the configuration; called once at cold start."""
-    import loyalty.data.webhooks  # noqa: F401 - registers
-    from loyalty.data import gift_cards, jobs, ledger, members, merchants, notifications, operations  # noqa: F401 - registers
+    from loyalty.data import (  # noqa: F401 - registers
+        audit,
+        credentials,
+        gift_cards,
+        jobs,
+        ledger,
+        members,
+        merchants,
+        notifications,
+        operations,
+        webhooks,
+    )
 
     for base in _TABLE_BASES:
         base.Meta.table_name = getattr(tables, base.table_env)

@@ -1,10 +1,9 @@
-"""The merchants table: merchants with their current program, program history, API keys, the
-rewards catalog, notification templates, and the report counters.
+"""The merchants table: merchants with their current program, program history, the rewards
+catalog, notification templates, and the report counters (API keys live in the credentials table).
 
 Keys:
 - merchant          pk ``<merchant>``              sk ``PROFILE`` (the program inline: one read per purchase)
 - program version   pk ``<merchant>``              sk ``PROGRAM#<version:06d>``
-- API key           pk ``APIKEY#<sha256 of key>``  sk ``APIKEY`` (the key itself is never stored)
 - reward            pk ``<merchant>``              sk ``REWARD#<reward id>``
 - template          pk ``<merchant>``              sk ``TEMPLATE#<kind>#<channel>#<language>``
 - month counters    pk ``<merchant>``              sk ``KPI#<YYYY-MM>`` (months of the program's time zone)
@@ -29,7 +28,6 @@ from loyalty.errors import NotFound
 from loyalty.platform.aws import client
 
 PROFILE = "PROFILE"
-API_KEY_SK = "APIKEY"
 
 
 @table_base
@@ -54,13 +52,6 @@ class MerchantItem(_MerchantsTable):
 class ProgramVersionItem(_MerchantsTable):
     program = JSONAttribute()
     version = NumberAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
-class ApiKeyItem(_MerchantsTable):
-    merchant_id = UnicodeAttribute()
-    label = UnicodeAttribute(default="default")
-    status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
 
 
@@ -120,14 +111,8 @@ def _program_version(merchant_id: str, version: int, program: Mapping[str, Any],
     )
 
 
-def _api_key(key_hash: str, merchant_id: str, now: datetime, label: str) -> ApiKeyItem:
-    return ApiKeyItem(f"APIKEY#{key_hash}", API_KEY_SK, merchant_id=merchant_id, created_at=now, label=label)
-
-
-def create(merchant: Merchant, key_hash: str) -> None:
-    """A new merchant, its first program version and its first API key (``AlreadyExists``
-    names "merchant" or "api key")."""
-    tx = Transaction()
+def stage_create(tx: Transaction, merchant: Merchant) -> None:
+    """A new merchant and its first program version (``AlreadyExists("merchant")``)."""
     tx.create(
         MerchantItem(
             merchant.merchant_id,
@@ -143,8 +128,6 @@ def create(merchant: Merchant, key_hash: str) -> None:
         name="merchant",
     )
     tx.put(_program_version(merchant.merchant_id, merchant.program_version, merchant.program, merchant.created_at))
-    tx.create(_api_key(key_hash, merchant.merchant_id, merchant.created_at, "default"), name="api key")
-    tx.commit()
 
 
 def save_program(
@@ -179,29 +162,6 @@ def save_settings(merchant_id: str, settings: Mapping[str, Any]) -> None:
         name="merchant",
     )
     tx.commit()
-
-
-# ---- API keys --------------------------------------------------------------------------------
-def add_api_key(key_hash: str, merchant_id: str, now: datetime, label: str = "default") -> None:
-    tx = Transaction()
-    tx.create(_api_key(key_hash, merchant_id, now, label), name="api key")
-    tx.commit()
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    merchant_id: str
-    label: str
-    status: str
-    created_at: datetime
-
-
-def api_key(key_hash: str) -> ApiKey | None:
-    try:
-        item = ApiKeyItem.get(f"APIKEY#{key_hash}", API_KEY_SK)
-    except DoesNotExist:
-        return None
-    return ApiKey(item.merchant_id, item.label, item.status, item.created_at)
 
 
 # ---- rewards -----------------------------------------------------------------------------------

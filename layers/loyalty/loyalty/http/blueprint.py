@@ -10,15 +10,31 @@ from typing import Any, TypeVar
 from chalice.app import Blueprint, ChaliceViewError, Response
 from pydantic import BaseModel, ValidationError
 
-from loyalty.errors import InvalidRequest, LoyaltyError, NotFound, PayloadTooLarge, Unauthenticated
+from loyalty.domain.access import Access, Principal
+from loyalty.errors import Forbidden, InvalidRequest, LoyaltyError, NotFound, PayloadTooLarge, Unauthenticated
+from loyalty.http.access import principal_from
 from loyalty.http.docs import RouteDoc, document
 from loyalty.http.errors import CHALICE_CODES, error_body, error_response
-from loyalty.platform.observability import logger
+from loyalty.http.request_auth import MerchantAuthorizer
+from loyalty.platform.observability import logger, metrics
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_BODY_BYTES = 256 * 1024
 # Path segments become parts of DynamoDB keys (at most 2048 bytes); a longer one names nothing.
 MAX_PATH_PARAMETER_BYTES = 1024
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def check_access(access: Access, principal: Principal | None) -> Principal:
+    """The caller, if the route's roles and scopes include it; 401 without one, 403 otherwise."""
+    if principal is None:
+        raise Unauthenticated("this route needs a merchant's API key or staff token")
+    if not access.allows(principal):
+        raise Forbidden(
+            f"{principal.describe()} may not do this: it takes {access.describe()}",
+            details={"roles": access.sorted_roles(), "key_scopes": access.sorted_scopes()},
+        )
+    return principal
 
 
 def ensure_path_parameters_fit(parameters: Mapping[str, Any]) -> None:
@@ -90,10 +106,21 @@ class ApiBlueprint(ReusableBlueprint):
         errors: tuple[int, ...] = (),
         tags: tuple[str, ...] = (),
         idempotent: bool = False,
+        access: Access | None = None,
         **kwargs: Any,
     ) -> Callable[..., Any]:
         """Chalice's route, plus documentation (see ``loyalty.http.docs.RouteDoc``); routes without a
-        ``summary`` are left out of the registry (local-only routes)."""
+        ``summary`` are left out of the registry (local-only routes).
+
+        A merchant route (``authorizer=merchant_key``) must say who may call it with ``access=``
+        (``TILL``, ``MANAGE``, ``OWNER`` or ``STAFF`` from ``loyalty.http.access``): others are
+        refused with 403, and every change it makes is written to the audit log."""
+        merchant_route = isinstance(kwargs.get("authorizer"), MerchantAuthorizer)
+        if merchant_route != (access is not None):
+            raise TypeError(
+                f"route {path}: a merchant route (authorizer=merchant_key) declares access= "
+                "(TILL, MANAGE, OWNER or STAFF from loyalty.http.access), and only a merchant route does"
+            )
         _check_documentation(path, summary, query, (request, query, response, errors, tags, idempotent))
         register = super().route(path, **kwargs)
         methods = [str(method).upper() for method in kwargs.get("methods", ["GET"])]
@@ -115,23 +142,67 @@ class ApiBlueprint(ReusableBlueprint):
                             errors=errors,
                             tags=tags or self.default_tags,
                             idempotent=idempotent,
+                            access=access,
                         )
                     )
 
-            @functools.wraps(view)
-            def guarded(*args: Any, **view_kwargs: Any) -> Any:
-                try:
-                    ensure_path_parameters_fit(view_kwargs)
-                    return view(*args, **view_kwargs)
-                except LoyaltyError as exc:
-                    return error_response(exc)
-                except ChaliceViewError as exc:
-                    error_status, code = CHALICE_CODES.get(type(exc).__name__, (exc.STATUS_CODE, "error"))
-                    return Response(body=error_body(code, str(exc)), status_code=error_status)
-
-            return register(guarded)
+            return register(self._guarded(view, path, access))
 
         return decorator
+
+    def _guarded(self, view: Callable[..., Any], path: str, access: Access | None) -> Callable[..., Any]:
+        """The view, answering domain errors in our shape; on a merchant route, only for the roles
+        and scopes of ``access``, and with its changes written to the audit log."""
+
+        @functools.wraps(view)
+        def guarded(*args: Any, **view_kwargs: Any) -> Any:
+            principal = self.principal() if access is not None else None
+            try:
+                ensure_path_parameters_fit(view_kwargs)
+                if access is not None:
+                    check_access(access, principal)
+                answer = view(*args, **view_kwargs)
+            except LoyaltyError as exc:
+                answer = error_response(exc)
+            except ChaliceViewError as exc:
+                error_status, code = CHALICE_CODES.get(type(exc).__name__, (exc.STATUS_CODE, "error"))
+                answer = Response(body=error_body(code, str(exc)), status_code=error_status)
+            if principal is not None:
+                self._audit(principal, f"{self.current_request.method} {path}", view.__name__, answer, view_kwargs)
+            return answer
+
+        return guarded
+
+    # ---- the audit log ------------------------------------------------------------------------
+    def _audit(self, principal: Principal, route: str, action: str, response: Any, parameters: dict[str, Any]) -> None:
+        """Changes (and changes refused for the caller's role or scope) go to the audit log. Its
+        write never fails the request: the change is made; a lost entry is logged and counted."""
+        status = response.status_code if isinstance(response, Response) else 200
+        if self.current_request.method not in CHANGING_METHODS or not (status < 300 or status == 403):
+            return
+        from loyalty import runtime
+        from loyalty.clock import utcnow
+        from loyalty.services import audit
+
+        context = self.current_request.context or {}
+        identity = context.get("identity") or {}
+        body = response.body if isinstance(response, Response) else response
+        try:
+            audit.record(
+                principal,
+                action=action,
+                route=route,
+                status=status,
+                targets_touched=audit.targets(parameters, body if isinstance(body, dict) else None),
+                ip=identity.get("sourceIp"),
+                user_agent=identity.get("userAgent") or self.current_request.headers.get("user-agent"),
+                request_id=context.get("requestId"),
+                now=utcnow(),
+                cipher=runtime.current().cipher(),
+            )
+        except Exception:
+            logger.exception("audit entry not written", extra={"action": action, "status": status})
+            metrics.add_metric(name="AuditEntryLost", unit="Count", value=1)
 
     # ---- request helpers ---------------------------------------------------------------------
     def _authorizer_context(self) -> dict[str, Any]:
@@ -144,11 +215,14 @@ class ApiBlueprint(ReusableBlueprint):
             raise Unauthenticated("this route needs a merchant API key")
         return str(merchant_id)
 
+    def principal(self) -> Principal | None:
+        """The key or staff member calling a merchant route."""
+        return principal_from(self._authorizer_context())
+
     def actor(self) -> str:
-        """Who is acting, for ledger authors and audits: the staff member once staff accounts exist
-        (their authorizer context names them), else the merchant's API key."""
-        context = self._authorizer_context()
-        return str(context.get("user_id") or context.get("key_id") or "api-key")
+        """Who is acting, for ledger authors: the staff member or the API key calling."""
+        principal = self.principal()
+        return principal.actor_id if principal is not None else "api-key"
 
     def parse(self, model: type[ModelT]) -> ModelT:
         """The body as ``model``: JSON types taken as they are (strict), at most MAX_BODY_BYTES

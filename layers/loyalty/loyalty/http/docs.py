@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from loyalty.domain.access import Access
+
 
 @dataclass(frozen=True)
 class RouteDoc:
@@ -26,6 +28,8 @@ class RouteDoc:
     tags: tuple[str, ...] = ()
     # A replay of the same client id answers as the first time, with ``Idempotent-Replayed: true``.
     idempotent: bool = False
+    # Merchant routes: the staff roles and API-key scopes that may call (``loyalty.http.access``).
+    access: Access | None = None
 
 
 ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {}

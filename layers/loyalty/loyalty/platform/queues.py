@@ -2,7 +2,8 @@
 
 What happens to a message the handler cannot process:
 - a permanent error (the message itself is wrong: invalid, unknown merchant or member, an id
-  reused with another body) goes to the DLQ at once, with its reason as message attributes;
+  reused with another body, not signed by a sender allowed to send it) goes to the DLQ at once,
+  with its reason as message attributes (and the message's own attributes);
 - any other error is reported as a batch item failure, so SQS redelivers it after the visibility
   timeout; on its last allowed receive it goes to the DLQ with its reason instead;
 - the queue's redrive policy (same ``maxReceiveCount``) stays as the backstop for crashes and
@@ -22,11 +23,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from loyalty.clock import utcnow
-from loyalty.errors import Conflict, InvalidRequest, NotFound, RuleViolation
+from loyalty.errors import Conflict, Forbidden, InvalidRequest, NotFound, RuleViolation, Unauthenticated
 from loyalty.platform.aws import client
 from loyalty.platform.observability import logger, metrics
 
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (InvalidRequest, NotFound, Conflict, RuleViolation)
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (
+    InvalidRequest,
+    NotFound,
+    Conflict,
+    RuleViolation,
+    Unauthenticated,
+    Forbidden,
+)
+# SQS takes at most 10 attributes per message: ours, and as many of the message's own as fit.
+MAX_MESSAGE_ATTRIBUTES = 10
 
 
 class QueueConsumer:
@@ -105,6 +115,20 @@ class QueueConsumer:
     def _dead_letter(self, record: SQSRecord, exc: Exception, *, permanent: bool) -> None:
         code = getattr(exc, "code", type(exc).__name__)
         reason = str(getattr(exc, "message", exc))[:1000]
+        reasons = {
+            "failure_code": {"DataType": "String", "StringValue": str(code)},
+            "failure_reason": {"DataType": "String", "StringValue": reason or type(exc).__name__},
+            "failure_kind": {
+                "DataType": "String",
+                "StringValue": "permanent" if permanent else "retries_exhausted",
+            },
+            "failed_at": {"DataType": "String", "StringValue": utcnow().isoformat()},
+            "source_message_id": {"DataType": "String", "StringValue": record.message_id},
+            "receive_count": {
+                "DataType": "Number",
+                "StringValue": str(record.attributes.approximate_receive_count or 1),
+            },
+        }
         group = record.attributes.message_group_id or "dead-letters"
         fifo = (  # a FIFO queue's dead-letter queue is FIFO too
             {"MessageGroupId": group, "MessageDeduplicationId": record.message_id}
@@ -115,20 +139,7 @@ class QueueConsumer:
             QueueUrl=self._dlq_url,
             MessageBody=record.body,
             **fifo,
-            MessageAttributes={
-                "failure_code": {"DataType": "String", "StringValue": str(code)},
-                "failure_reason": {"DataType": "String", "StringValue": reason or type(exc).__name__},
-                "failure_kind": {
-                    "DataType": "String",
-                    "StringValue": "permanent" if permanent else "retries_exhausted",
-                },
-                "failed_at": {"DataType": "String", "StringValue": utcnow().isoformat()},
-                "source_message_id": {"DataType": "String", "StringValue": record.message_id},
-                "receive_count": {
-                    "DataType": "Number",
-                    "StringValue": str(record.attributes.approximate_receive_count or 1),
-                },
-            },
+            MessageAttributes={**_own_attributes(record, MAX_MESSAGE_ATTRIBUTES - len(reasons)), **reasons},
         )
         metrics.add_metric(name=f"{self.name}DeadLettered", unit="Count", value=1)
         logger.error(
@@ -140,6 +151,16 @@ class QueueConsumer:
                 "permanent": permanent,
             },
         )
+
+
+def _own_attributes(record: SQSRecord, room: int) -> dict[str, dict[str, str]]:
+    """The message's own string attributes (e.g. which partner sent it), as many as fit."""
+    own = {
+        name: {"DataType": "String", "StringValue": str(value.string_value)}
+        for name, value in sorted(record.message_attributes.items())
+        if value.string_value
+    }
+    return dict(list(own.items())[: max(room, 0)])
 
 
 def eventbridge_detail(record: SQSRecord) -> Any:

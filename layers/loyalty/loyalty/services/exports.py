@@ -5,7 +5,7 @@ as the next part, and the last chunk completes the file. A chunk run again uploa
 under the same number: the file holds each row once.
 
 Exports carry personal data in clear (phones, emails, names): owner only, and audited
-(``audit_hooks.export_requested``); the file is downloaded by a presigned URL valid an hour and
+(the route's audit record: who asked, when, from where); the file is downloaded by a presigned URL valid an hour and
 the bucket deletes it after seven days.
 """
 

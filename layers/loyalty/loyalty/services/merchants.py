@@ -1,4 +1,4 @@
-"""Merchants, their API keys and their program (with a short per-container cache)."""
+"""Merchants and their program (with a short per-container cache)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from datetime import datetime
 
 from loyalty.data import merchants
 from loyalty.data.merchants import Merchant
-from loyalty.data.transaction import AlreadyExists, Stale
+from loyalty.data.transaction import AlreadyExists, Stale, Transaction
 from loyalty.domain.kpis import month_of
 from loyalty.domain.program import DEFAULT_PROGRAM, Mode, Program
-from loyalty.errors import Conflict, RuleViolation, Unauthenticated
-from loyalty.ids import new_id, new_secret
-from loyalty.pii.cipher import hash_api_key
+from loyalty.errors import Conflict, RuleViolation
+from loyalty.ids import new_id
+from loyalty.services import keys
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class CreatedMerchant:
     merchant_id: str
     name: str
     api_key: str  # shown once; only its hash is stored
+    key_id: str
 
 
 @dataclass(frozen=True)
@@ -34,34 +35,18 @@ class VersionedProgram:
 def create_merchant(
     name: str, now: datetime, program: Program = DEFAULT_PROGRAM, merchant_id: str | None = None
 ) -> CreatedMerchant:
+    """A merchant, its first program version and its first API key (scope ``full``), in one write."""
     merchant_id = merchant_id or new_id("mch")
-    api_key = new_secret("lk_live")
     prices = {month_of(now, program.timezone): price_entry(program)}
     merchant = Merchant(merchant_id, name, now, program.model_dump(mode="json"), 1, prices=prices)
+    tx = Transaction()
+    merchants.stage_create(tx, merchant)
+    issued = keys.stage_first_key(tx, merchant_id, now)
     try:
-        merchants.create(merchant, hash_api_key(api_key))
+        tx.commit()
     except AlreadyExists as exc:
         raise Conflict("a merchant with this id exists", code="merchant_exists") from exc
-    return CreatedMerchant(merchant_id=merchant_id, name=name, api_key=api_key)
-
-
-def add_api_key(merchant_id: str, api_key: str, now: datetime, label: str = "default") -> None:
-    """Register a known key (used to seed the local demo merchant with a stable key)."""
-    try:
-        merchants.add_api_key(hash_api_key(api_key), merchant_id, now, label)
-    except AlreadyExists as exc:
-        raise Conflict("this API key is already registered", code="api_key_exists") from exc
-
-
-def merchant_for_api_key(api_key: str) -> str:
-    if not api_key or len(api_key) > 200:
-        raise Unauthenticated("missing or invalid API key")
-    key = merchants.api_key(hash_api_key(api_key))
-    if key is None:
-        raise Unauthenticated("missing or invalid API key")
-    if key.status != "active":
-        raise Unauthenticated("this API key has been revoked")
-    return key.merchant_id
+    return CreatedMerchant(merchant_id=merchant_id, name=name, api_key=issued.secret, key_id=issued.key.key_id)
 
 
 def get_merchant(merchant_id: str) -> Merchant:
