@@ -61,8 +61,28 @@ class ErrorResponse(Reply):
     error: ErrorBody
 
 
+MEMBER_REFERENCES = ("member_id", "card_number", "phone")
+
+
+def _given(field: str) -> dict[str, Any]:
+    """The schema of "``field`` is given": present, not null, not empty."""
+    return {"required": [field], "properties": {field: {"type": "string", "minLength": 1}}}
+
+
+def exactly_one_member_reference() -> dict[str, Any]:
+    return {"oneOf": [_given(field) for field in MEMBER_REFERENCES]}
+
+
+def at_most_one_member_reference() -> dict[str, Any]:
+    pairs = [(a, b) for i, a in enumerate(MEMBER_REFERENCES) for b in MEMBER_REFERENCES[i + 1 :]]
+    return {"not": {"anyOf": [{"allOf": [_given(a), _given(b)]} for a, b in pairs]}}
+
+
 class MemberRefFields(Request):
     """Exactly one of these names the member: the app's id, a scanned card, or a phone typed at the till."""
+
+    # the rule below, in the API document too (a client's validator then knows it)
+    model_config = ConfigDict(json_schema_extra=exactly_one_member_reference())
 
     member_id: str | None = Field(default=None, max_length=40)
     card_number: str | None = Field(default=None, pattern=r"^[0-9]{8,19}$")

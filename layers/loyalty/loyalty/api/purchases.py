@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from loyalty.api.common import ClientId, Kopecks, MemberRefFields, Reply, Request
+from loyalty.api.common import ClientId, Kopecks, MemberRefFields, Reply, Request, at_most_one_member_reference
 
 
 class PurchaseLine(Request):
@@ -21,6 +21,8 @@ class PurchaseLine(Request):
 class PurchaseRequest(MemberRefFields):
     """A purchase names its member by at most one of member_id, card_number, phone; a purchase that
     names none is anonymous: it earns nothing and counts as a non-member purchase in the reports."""
+
+    model_config = ConfigDict(json_schema_extra=at_most_one_member_reference())
 
     transaction_id: ClientId = Field(description="the POS or shop's id; a purchase is applied once per id")
     amount_kopecks: Kopecks = Field(description="what the shopper paid, after discounts")
