@@ -161,3 +161,72 @@ def test_check_fails_on_a_stale_file_and_passes_once_written(
     assert "python -m infra.openapi" in capsys.readouterr().err
     assert infra.openapi.main([]) == 0
     assert infra.openapi.main(["--check"]) == 0
+
+
+def test_cross_field_rules_are_in_the_document_and_agree_with_the_validators(committed: dict[str, Any]) -> None:
+    """A client's own validator (or a generated form) learns the rules the API enforces: which member
+    reference, the delivery address, the payment's fields, one design."""
+    from jsonschema import Draft202012Validator
+    from loyalty.api.gift_cards import GiftCardOrderRequest
+    from loyalty.api.purchases import PurchaseRequest
+    from loyalty.api.redemptions import QuoteRequest
+    from pydantic import ValidationError
+
+    schemas = committed["components"]["schemas"]
+
+    def agree(name: str, model: Any, body: dict[str, Any]) -> bool:
+        schema = {**schemas[name], "components": committed["components"]}
+        in_document = Draft202012Validator(schema).is_valid(body)
+        try:
+            model.model_validate_json(json.dumps(body))
+            by_code = True
+        except ValidationError:
+            by_code = False
+        assert in_document == by_code, (name, body, in_document, by_code)
+        return by_code
+
+    quote = {"amount_kopecks": 1000}
+    assert not agree("QuoteRequest", QuoteRequest, quote)
+    assert agree("QuoteRequest", QuoteRequest, {**quote, "phone": "+79161234567", "member_id": None})
+    assert not agree("QuoteRequest", QuoteRequest, {**quote, "phone": "+79161234567", "card_number": "12345678"})
+    purchase = {"transaction_id": "t-1", "amount_kopecks": 1000}
+    assert agree("PurchaseRequest", PurchaseRequest, purchase)  # anonymous
+    assert not agree("PurchaseRequest", PurchaseRequest, {**purchase, "member_id": "m", "card_number": "12345678"})
+    order = {
+        "order_id": "o-1",
+        "design_id": "d-1",
+        "nominal_kopecks": 100_000,
+        "quantity": 1,
+        "recipient": {"email": "anna@example.ru"},
+    }
+    money = {"method": "money", "reference": "pos-1"}
+    assert agree(
+        "GiftCardOrderRequest", GiftCardOrderRequest, {**order, "delivery": {"method": "email"}, "payment": money}
+    )
+    assert not agree(
+        "GiftCardOrderRequest", GiftCardOrderRequest, {**order, "delivery": {"method": "post"}, "payment": money}
+    )
+    assert not agree(
+        "GiftCardOrderRequest",
+        GiftCardOrderRequest,
+        {**order, "delivery": {"method": "email"}, "payment": {"method": "points", "reference": "x"}},
+    )
+    assert not agree(
+        "GiftCardOrderRequest",
+        GiftCardOrderRequest,
+        {**order, "artwork_url": "https://x.example/a.png", "delivery": {"method": "email"}, "payment": money},
+    )
+    courier = {
+        "method": "courier",
+        "address": {"postal_code": "101000", "region": "Москва", "city": "Москва", "street": "Тверская", "house": "1"},
+    }
+    assert not agree("GiftCardOrderRequest", GiftCardOrderRequest, {**order, "delivery": courier, "payment": money})
+    plastic = {**order, "kind": "loyalty_card", "nominal_kopecks": None, "delivery": {"method": "email"}}
+    assert agree("GiftCardOrderRequest", GiftCardOrderRequest, {**plastic, "payment": money})
+    points = {"method": "points", "member_id": "mem_1"}
+    assert not agree("GiftCardOrderRequest", GiftCardOrderRequest, {**plastic, "payment": points})
+    assert not agree(
+        "GiftCardOrderRequest",
+        GiftCardOrderRequest,
+        {**order, "nominal_kopecks": None, "payment": money, "delivery": {"method": "email"}},
+    )

@@ -4,9 +4,9 @@ stored value spent at the till."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from loyalty.api.common import ClientId, Kopecks, Phone, Query, Reply, Request
 from loyalty.domain.gift_cards import MAX_GIFT_CARDS_PER_ORDER, MAX_LOYALTY_CARDS_PER_ORDER
@@ -45,6 +45,13 @@ class AddressIn(Request):
 
 
 class DeliveryIn(Request):
+    model_config = ConfigDict(  # the validator's rule, in the API document too
+        json_schema_extra={
+            "if": {"required": ["method"], "properties": {"method": {"enum": ["courier", "post"]}}},
+            "then": {"required": ["address"], "properties": {"address": {"type": "object"}}},
+        }
+    )
+
     method: Literal["email", "courier", "post"]
     address: AddressIn | None = None
 
@@ -56,6 +63,21 @@ class DeliveryIn(Request):
 
 
 class PaymentIn(Request):
+    model_config = ConfigDict(  # the validator's rule, in the API document too
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["method", "reference"],
+                    "properties": {"method": {"const": "money"}, "reference": {"type": "string", "minLength": 1}},
+                },
+                {
+                    "required": ["method", "member_id"],
+                    "properties": {"method": {"const": "points"}, "member_id": {"type": "string", "minLength": 1}},
+                },
+            ]
+        }
+    )
+
     method: Literal["money", "points"]
     reference: str | None = Field(default=None, max_length=128, description="the money payment in the shop's system")
     member_id: str | None = Field(default=None, max_length=40, description="whose points pay (method points)")
@@ -69,7 +91,48 @@ class PaymentIn(Request):
         return self
 
 
+def _given(*path: str, kind: str = "string") -> dict[str, Any]:
+    """The schema of "the value at ``path`` is given" (present, not null, not empty)."""
+    leaf: dict[str, Any] = {"type": kind, **({"minLength": 1} if kind == "string" else {"minimum": 1})}
+    for name in reversed(path):
+        leaf = {"required": [name], "properties": {name: leaf}}
+    return leaf
+
+
+def _is(*path: str, value: str) -> dict[str, Any]:
+    leaf: dict[str, Any] = {"const": value}
+    for name in reversed(path):
+        leaf = {"required": [name], "properties": {name: leaf}}
+    return leaf
+
+
+# The order's validators below, in the API document too (a client's validator or form learns them).
+_ORDER_RULES: dict[str, Any] = {
+    "allOf": [
+        {"oneOf": [_given("design_id"), _given("artwork_url")]},
+        {
+            "if": _is("kind", value="loyalty_card"),
+            "then": {
+                "properties": {"nominal_kopecks": {"type": "null"}},
+                "not": _is("payment", "method", value="points"),
+            },
+            "else": {
+                **_given("nominal_kopecks", kind="integer"),
+                "properties": {
+                    **_given("nominal_kopecks", kind="integer")["properties"],
+                    "quantity": {"maximum": MAX_GIFT_CARDS_PER_ORDER},
+                },
+            },
+        },
+        {"if": _is("delivery", "method", value="email"), "then": _given("recipient", "email")},
+        {"if": _is("delivery", "method", value="courier"), "then": _given("recipient", "phone")},
+    ]
+}
+
+
 class GiftCardOrderRequest(Request):
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(_ORDER_RULES))
+
     order_id: ClientId = Field(description="an order is placed once per id")
     kind: Literal["gift_card", "loyalty_card"] = "gift_card"
     design_id: str | None = Field(default=None, max_length=64)
