@@ -46,7 +46,18 @@ HOST_ARCHITECTURE = {"aarch64": "arm64", "arm64": "arm64", "x86_64": "x86_64", "
 # Powertools' Parameters for secrets, and the X-Ray SDK's sampling client, made at import).
 # botocore ships models of about 450; these keep 2 % of its 28 MB of data. tests/build checks that
 # every client the code names is here and imports and calls handlers from the built layer.
-BOTOCORE_SERVICES = ("apigateway", "dynamodb", "events", "secretsmanager", "sesv2", "sns", "sqs", "xray")
+BOTOCORE_SERVICES = (
+    "apigateway",
+    "cognito-idp",
+    "dynamodb",
+    "events",
+    "s3",
+    "secretsmanager",
+    "sesv2",
+    "sns",
+    "sqs",
+    "xray",
+)
 # Chalice's own deployment packager ships only these: app.py is standalone by design.
 CHALICE_RUNTIME_FILES = ("__init__.py", "app.py", "py.typed")
 

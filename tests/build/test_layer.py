@@ -222,6 +222,9 @@ def test_every_handler_imports_with_only_the_layer_and_its_own_environment(host_
 def test_a_purchase_is_served_end_to_end_by_the_layer_alone(host_layer: Path, stack: Stack) -> None:
     """DynamoDB through PynamoDB, Secrets Manager through Powertools, X-Ray: the first request of
     the till's busiest function, from the layer's code and bytecode only."""
+    from loyalty.domain.access import Principal, Scope
+    from loyalty.http.access import context_of
+
     from functions.admin.app import app as admin_app
     from functions.members.app import app as members_app
 
@@ -229,7 +232,7 @@ def test_a_purchase_is_served_end_to_end_by_the_layer_alone(host_layer: Path, st
         "/v1/admin/merchants", body={"name": "Layer"}
     )
     assert merchant.status == 201, merchant.body
-    key, merchant_id = merchant.body["api_key"], merchant.body["merchant_id"]
+    key, merchant_id, key_id = merchant.body["api_key"], merchant.body["merchant_id"], merchant.body["key_id"]
     member = GatewayClient(members_app, {"X-Api-Key": key}).post("/v1/members", body={"phone": "+79160000777"})
     assert member.status == 201, member.body
 
@@ -240,7 +243,10 @@ def test_a_purchase_is_served_end_to_end_by_the_layer_alone(host_layer: Path, st
             "/v1/purchases",
             body={"transaction_id": f"layer-{n}", "card_number": member.body["card_number"], "amount_kopecks": 250_000},
             headers={"X-Api-Key": key},
-            authorizer={"principal": "merchant", "merchant_id": merchant_id, "principalId": merchant_id},
+            authorizer={
+                **context_of(Principal(merchant_id, "key", key_id, scope=Scope.FULL)),
+                "principalId": merchant_id,
+            },
         )
         for n in range(2)
     ]

@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from loyalty.api.common import Page, Query, Reply
+from loyalty.api.common import Page, Query, QueryInstant, Reply
 
 
 class AuditQuery(Query):
-    start: datetime | None = Field(default=None, alias="from", description="earliest time (default: 30 days ago)")
-    end: datetime | None = Field(default=None, alias="to", description="latest time (default: now)")
+    start: QueryInstant | None = Field(default=None, alias="from", description="earliest time (default: 30 days ago)")
+    end: QueryInstant | None = Field(default=None, alias="to", description="latest time (default: now)")
     actor: str | None = Field(
         default=None, max_length=64, pattern=r"^[a-z]+_[0-9a-z]+$", description="a key id or a staff id"
     )

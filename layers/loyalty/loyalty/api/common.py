@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -38,6 +38,16 @@ def _iso_day(value: object) -> object:
 
 # A day in a query string: only YYYY-MM-DD (a bare number is not a date).
 QueryDate = Annotated[date, BeforeValidator(_iso_day), Field(examples=["2026-11-30"])]
+
+
+def _iso_instant(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?", value):
+        raise ValueError("must be a time as ISO-8601, e.g. 2026-11-30T12:00:00Z")
+    return value
+
+
+# A time in a query string: ISO-8601 only (a bare number is not a time).
+QueryInstant = Annotated[datetime, BeforeValidator(_iso_instant), Field(examples=["2026-11-30T12:00:00Z"])]
 
 
 class Query(BaseModel):
