@@ -17,7 +17,7 @@ from loyalty.data.operations import Operation, OperationKey
 from loyalty.data.transaction import Contended, Stale, Transaction
 from loyalty.domain.member import Member
 from loyalty.domain.membership import tier_discount_percent
-from loyalty.domain.program import Mode
+from loyalty.domain.program import Mode, Program
 from loyalty.domain.spending import check_redemption, max_points_for_check
 from loyalty.domain.spending import redeem as redeem_points
 from loyalty.domain.spending import release as release_points
@@ -25,7 +25,8 @@ from loyalty.errors import Busy, Conflict, NotFound
 from loyalty.pii.cipher import PiiCipher
 from loyalty.services.changes import Decision, Unchanged, apply_change
 from loyalty.services.idempotency import ClientRequest
-from loyalty.services.members import get_active, resolve_member
+from loyalty.services.member_lookup import Found, named, on_member
+from loyalty.services.members import get_active
 from loyalty.services.merchants import programs
 
 HOLD_QUEUE_LOOKBACK_HOURS = 24
@@ -33,10 +34,13 @@ REDEMPTION = "redemption"
 
 
 def quote(merchant_id: str, request: QuoteRequest, now: datetime, cipher: PiiCipher) -> QuoteResult:
-    member_id = resolve_member(
-        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
-    )
-    member = get_active(merchant_id, member_id)
+    who = named(member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher)
+    return on_member(merchant_id, who, lambda found: _quote(merchant_id, found, request, now))
+
+
+def _quote(merchant_id: str, found: Found, request: QuoteRequest, now: datetime) -> QuoteResult:
+    member_id = found.member_id
+    member = get_active(merchant_id, member_id, check=found.check)
     program = programs.get(merchant_id).program
     spendable = max(member.wallet.spendable(now.date()), 0)
     max_points = min(spendable, max_points_for_check(program, request.amount_kopecks))
@@ -81,15 +85,21 @@ def _view(state: Mapping[str, Any], member: Member, now: datetime) -> Redemption
 def redeem(
     merchant_id: str, request: RedemptionRequest, now: datetime, cipher: PiiCipher
 ) -> tuple[RedemptionView, bool]:
-    member_id = resolve_member(
-        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
-    )
+    who = named(member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher)
     program = programs.get(merchant_id).program
     check_redemption(program, request.points, request.amount_kopecks)
+    return on_member(merchant_id, who, lambda found: _redeem(merchant_id, found, request, program, now))
+
+
+def _redeem(
+    merchant_id: str, found: Found, request: RedemptionRequest, program: Program, now: datetime
+) -> tuple[RedemptionView, bool]:
+    member_id = found.member_id
     client = ClientRequest.of(request, merchant_id, REDEMPTION, request.redemption_id)
     hold = request.mode == "hold"
 
     def decide(member: Member) -> Decision[RedemptionView]:
+        found.check(member)
         redeemed = redeem_points(
             member,
             program,
