@@ -17,7 +17,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from bench import webhooks
+from bench import http_latency, webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -201,6 +201,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         f"p90 {delivery['latency_p90_s']:.2f}s, max {delivery['latency_max_s']:.2f}s; gaps between attempts "
         f"with a 1 s retry base: {', '.join(f'{gap:.2f}s' for gap in delivery['retry_gaps_s_with_base_1s'])}"
     )
+    over_http = http_latency.measure()
+    http_latency.print_table(over_http)
     with open(os.path.join(os.path.dirname(__file__), "last-run.json"), "w", encoding="utf-8") as handle:
         json.dump(
             {
@@ -209,6 +211,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
                 "jobs": jobs,
                 "webhook_delivery": delivery,
                 "kpi_report": reports,
+                "over_http": over_http,
             },
             handle,
             indent=2,
