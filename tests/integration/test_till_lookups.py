@@ -140,3 +140,30 @@ def test_purchases_by_phone_racing_a_phone_change_never_reach_the_old_member(
     assert {reply.body["member_id"] for reply in accepted} <= {anna["member_id"]}
     anna_now = members_api.get("/v1/members/{member_id}", path_params={"member_id": anna["member_id"]}).body
     assert anna_now["balance"] == 1 + len(accepted)  # each accepted purchase once, the rest nowhere
+
+
+def test_a_hold_is_confirmed_in_one_write_and_one_read_and_its_queue_place_is_forgotten_later(
+    merchant: dict[str, Any], members_api: GatewayClient, accrue_api: GatewayClient, till: Any
+) -> None:
+    from datetime import timedelta
+
+    from loyalty.api.redemptions import RedemptionRequest
+    from loyalty.clock import utcnow
+    from loyalty.services import redemption
+
+    anna = enroll(members_api)
+    merchant_id, now = merchant["merchant_id"], utcnow()
+    assert buy(accrue_api, "t-1", card_number=anna["card_number"]).status == 201
+    hold = RedemptionRequest(redemption_id="r-1", card_number=anna["card_number"], points=1, amount_kopecks=10_000)
+    held, _ = redemption.redeem(merchant_id, hold.model_copy(update={"mode": "hold"}), now, till)
+    assert held.status == "held"
+    with metering() as meter:
+        confirmed = redemption.confirm(merchant_id, "r-1", now)
+    assert dict(meter.calls) == {"UpdateItem": 1, "GetItem": 1}
+    assert (confirmed.status, confirmed.points, confirmed.balance) == ("completed", 1, 0)
+    assert redemption.confirm(merchant_id, "r-1", now).status == "completed"  # again: the same answer
+    cancelled = redemption.cancel(merchant_id, "r-1", now)  # a confirmed redemption may still be cancelled
+    assert (cancelled.status, cancelled.balance) == ("cancelled", 1)
+    later = now + timedelta(hours=2)
+    assert redemption.release_expired_holds(later) == {"released": 0, "skipped": 1, "complete": 1}
+    assert redemption.release_expired_holds(later) == {"released": 0, "skipped": 0, "complete": 1}

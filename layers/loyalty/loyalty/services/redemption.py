@@ -13,7 +13,7 @@ from typing import Any
 
 from loyalty.api.redemptions import QuoteRequest, QuoteResult, RedemptionRequest, RedemptionView
 from loyalty.data import members, operations
-from loyalty.data.operations import Operation, OperationKey
+from loyalty.data.operations import OPEN, Operation, OperationKey
 from loyalty.data.transaction import Contended, Stale, Transaction
 from loyalty.domain.member import Member
 from loyalty.domain.membership import tier_discount_percent
@@ -126,7 +126,13 @@ def _redeem(
             if expires_at is not None:
                 operations.stage_hold(tx, merchant_id, request.redemption_id, expires_at)
 
-        return Decision(redeemed.change, _view(state, redeemed.change.after, now), state=state, also=queue_hold)
+        return Decision(
+            redeemed.change,
+            _view(state, redeemed.change.after, now),
+            state=state,
+            also=queue_hold,
+            open_until=expires_at,  # confirm closes it in one write (``operations.close_open``)
+        )
 
     return apply_change(merchant_id, member_id, decide, RedemptionView, now, client=client)
 
@@ -138,14 +144,35 @@ def _operation(merchant_id: str, redemption_id: str) -> Operation:
     return operation
 
 
+def _state(operation: Operation) -> dict[str, Any]:
+    """The redemption's state with its status as it stands: a hold confirmed in one write
+    (``close_open``) has its status on the record only, not in its state."""
+    state = dict(operation.state)
+    if operation.status not in ("done", OPEN):
+        state["status"] = operation.status
+    return state
+
+
 def _member(merchant_id: str, state: Mapping[str, Any]) -> Member:
     return members.get(merchant_id, str(state["member_id"]), consistent=False)
 
 
 def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionView:
+    """An open hold is closed in one conditional write that returns it, then its member is read
+    for the answer: 1 read + 1 write. Its place in the hold queue is left for the release job,
+    which forgets closed holds. Anything else (confirmed before, cancelled, lapsed, a record
+    from before holds stayed open) is read and decided."""
+    closed = operations.close_open(OperationKey.of(merchant_id, REDEMPTION, redemption_id), "completed", now)
+    if closed is not None:
+        state = _state(closed)
+        return _view(state, _member(merchant_id, state), now)
+    return _confirm_as_read(merchant_id, redemption_id, now)
+
+
+def _confirm_as_read(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionView:
     for _ in range(5):
         operation = _operation(merchant_id, redemption_id)
-        state = dict(operation.state)
+        state = _state(operation)
         if state["status"] == "completed":
             return _view(state, _member(merchant_id, state), now)
         if state["status"] != "held":
@@ -156,7 +183,7 @@ def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionVi
             raise Conflict("the hold expired and its points went back to the member", code="hold_expired")
         state["status"] = "completed"
         tx = Transaction()
-        operations.stage_update(tx, operation.updated(state, now))
+        operations.stage_update(tx, operation.updated(state, now, status="completed"))
         operations.stage_hold_closed(tx, merchant_id, redemption_id, expires_at)
         try:
             tx.commit()
@@ -167,7 +194,7 @@ def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionVi
 
 
 def cancel(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionView:
-    state = dict(_operation(merchant_id, redemption_id).state)
+    state = _state(_operation(merchant_id, redemption_id))
     if state["status"] in ("cancelled", "expired"):
         return _view(state, _member(merchant_id, state), now)
     return release(merchant_id, redemption_id, now, new_status="cancelled")
@@ -179,7 +206,7 @@ def release(merchant_id: str, redemption_id: str, now: datetime, *, new_status: 
 
     def decide(member: Member) -> Decision[RedemptionView]:
         operation = _operation(merchant_id, redemption_id)
-        state = dict(operation.state)
+        state = _state(operation)
         if state["status"] in ("cancelled", "expired"):
             raise Unchanged(_view(state, member, now))  # someone else was first
         change = release_points(
@@ -203,7 +230,7 @@ def _close(
     operation: Operation, state: Mapping[str, Any], hold_expires_at: datetime | None, now: datetime
 ) -> Callable[[Transaction], None]:
     def stage(tx: Transaction) -> None:
-        operations.stage_update(tx, operation.updated(state, now))
+        operations.stage_update(tx, operation.updated(state, now, status=str(state["status"])))
         if hold_expires_at is not None:
             operations.stage_hold_closed(tx, operation.key.merchant_id, str(state["redemption_id"]), hold_expires_at)
 
@@ -212,14 +239,14 @@ def _close(
 
 def release_expired_holds(now: datetime, time_left: Callable[[], bool] | None = None) -> dict[str, int]:
     """Lapse every hold whose time is up (the ``release-holds`` schedule). Reads only the hold
-    queue of the last ``HOLD_QUEUE_LOOKBACK_HOURS`` hours: the work grows with open holds, not
-    with members or redemptions."""
+    queue of the last ``HOLD_QUEUE_LOOKBACK_HOURS`` hours: the work grows with the holds taken
+    (confirmed ones are forgotten here, once), not with members or redemptions."""
     released = skipped = 0
     for hold in operations.holds_due(now, HOLD_QUEUE_LOOKBACK_HOURS):
         if time_left is not None and not time_left():
             return {"released": released, "skipped": skipped, "complete": 0}
         operation = operations.get(OperationKey.of(hold.merchant_id, REDEMPTION, hold.redemption_id))
-        if operation is not None and operation.state.get("status") == "held":
+        if operation is not None and _state(operation).get("status") == "held":
             release(hold.merchant_id, hold.redemption_id, now, new_status="expired")
             released += 1
         else:
