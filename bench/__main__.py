@@ -3,6 +3,7 @@ the cost of the accrual use case against bare TransactWriteItems calls, as a rat
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from bench import webhooks
+from bench import http_latency, webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -41,12 +42,14 @@ def start_aws() -> ThreadedMotoServer:
 
 
 def fresh_stack() -> None:
+    from loyalty.services.member_lookup import lookups
     from loyalty.services.merchants import programs
 
     requests.post(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", timeout=10)
     session = boto3.session.Session(region_name=REGION)
     provision(session, parameters={"NamePrefix": "", **push_platform_parameters(session)})
     programs.invalidate_all()
+    lookups.clear()
 
 
 def measure(meter: Meter, action: Callable[[], Any]) -> dict[str, Any]:
@@ -60,7 +63,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     from loyalty import runtime
     from loyalty.api.members import EnrollRequest
     from loyalty.api.purchases import PurchaseRequest
-    from loyalty.api.redemptions import RedemptionRequest
+    from loyalty.api.redemptions import QuoteRequest, RedemptionRequest
     from loyalty.clock import utcnow
     from loyalty.config import CoreConfig
     from loyalty.domain.access import Principal, Scope
@@ -70,24 +73,39 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     cipher = runtime.current().cipher()
     now = utcnow()
     merchant = merchants.create_merchant("Bench", now)
-    member = enrollment.enroll(merchant.merchant_id, EnrollRequest(phone="+79160000001"), now, cipher)
+    phone = "+79160000001"
+    member = enrollment.enroll(merchant.merchant_id, EnrollRequest(phone=phone), now, cipher)
     merchants.programs.get(merchant.merchant_id)  # warm the program cache, as a warm Lambda has it
     results: dict[str, Any] = {}
     counter = iter(range(10**9))
 
-    def purchase(by_card: bool = False, at: Any = now) -> None:
-        request = PurchaseRequest(
-            transaction_id=f"t-{next(counter)}",
-            amount_kopecks=100_000,
-            card_number=member.card_number if by_card else None,
-            member_id=None if by_card else member.member_id,
-        )
+    named_by: dict[str, dict[str, Any]] = {
+        "member id": {"member_id": member.member_id},
+        "card number": {"card_number": member.card_number},
+        "phone": {"phone": phone},
+    }
+
+    def purchase(by: str = "member id", at: Any = now) -> None:
+        request = PurchaseRequest(transaction_id=f"t-{next(counter)}", amount_kopecks=100_000, **named_by[by])
         accrual.accrue(merchant.merchant_id, request, at, cipher)
+
+    def redeem(by: str) -> None:
+        request = RedemptionRequest(redemption_id=f"r-{next(counter)}", points=1, amount_kopecks=10_000, **named_by[by])
+        redemption.redeem(merchant.merchant_id, request, now, cipher)
 
     with metering() as meter:
         purchase()  # first accrual also queues the member for expiry; measure a steady one
         results["accrual (member id)"] = measure(meter, purchase)
-        results["accrual (card number)"] = measure(meter, lambda: purchase(by_card=True))
+        results.update(
+            by_card_and_phone(
+                meter,
+                purchase,
+                lambda by: redemption.quote(
+                    merchant.merchant_id, QuoteRequest(amount_kopecks=10_000, **named_by[by]), now, cipher
+                ),
+                redeem,
+            )
+        )
         results["accrual replayed (same transaction id)"] = measure(
             meter,
             lambda: accrual.accrue(
@@ -173,11 +191,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     jobs = job_scaling(now)
     server.stop()
 
-    print("| operation | DynamoDB calls | RCU | WCU |")
-    print("| --- | --- | --- | --- |")
-    for name, snapshot in results.items():
-        calls = ", ".join(f"{count} {op}" for op, count in sorted(snapshot["calls"].items()))
-        print(f"| {name} | {calls} | {snapshot['rcu']:g} | {snapshot['wcu']:g} |")
+    print_operations(results)
     print()
     print(
         f"{RUNS} accruals through the use case vs {RUNS} bare 3-item TransactWriteItems on the same moto: "
@@ -201,6 +215,8 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         f"p90 {delivery['latency_p90_s']:.2f}s, max {delivery['latency_max_s']:.2f}s; gaps between attempts "
         f"with a 1 s retry base: {', '.join(f'{gap:.2f}s' for gap in delivery['retry_gaps_s_with_base_1s'])}"
     )
+    over_http = http_latency.measure()
+    http_latency.print_table(over_http)
     with open(os.path.join(os.path.dirname(__file__), "last-run.json"), "w", encoding="utf-8") as handle:
         json.dump(
             {
@@ -209,10 +225,34 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
                 "jobs": jobs,
                 "webhook_delivery": delivery,
                 "kpi_report": reports,
+                "over_http": over_http,
             },
             handle,
             indent=2,
         )
+
+
+def print_operations(results: dict[str, Any]) -> None:
+    print("| operation | DynamoDB calls | RCU | WCU |")
+    print("| --- | --- | --- | --- |")
+    for name, snapshot in results.items():
+        calls = ", ".join(f"{count} {op}" for op, count in sorted(snapshot["calls"].items()))
+        print(f"| {name} | {calls} | {snapshot['rcu']:g} | {snapshot['wcu']:g} |")
+
+
+def by_card_and_phone(
+    meter: Meter, purchase: Callable[[str], Any], quote: Callable[[str], Any], redeem: Callable[[str], Any]
+) -> dict[str, Any]:
+    """The till's usual case. A container's first sight of a card or phone reads its look-up item;
+    later ones do not (``services.member_lookup``)."""
+    results = {
+        "accrual (card number, first in this container)": measure(meter, lambda: purchase("card number")),
+        "accrual (phone, first in this container)": measure(meter, lambda: purchase("phone")),
+    }
+    for by in ("card number", "phone"):
+        for name, action in (("accrual", purchase), ("quote", quote), ("redemption, immediate", redeem)):
+            results[f"{name} ({by}, warm)"] = measure(meter, functools.partial(action, by))
+    return results
 
 
 def print_kpi_reports(reports: list[dict[str, Any]]) -> None:

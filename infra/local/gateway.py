@@ -1,19 +1,22 @@
 """Chalice's local server, made to behave like our API Gateway configuration.
 
-Chalice's local gateway always reads the ``Authorization`` header and answers auth failures in
-API Gateway's default shapes. Our template configures each TOKEN authorizer's header, a REQUEST
-authorizer for merchant routes (it sees every header: an API key or a staff token, and API
-Gateway calls it on every request, with no identity source and no cache), and GatewayResponses
-with our error shape, so the local gateway does the same: it hands a TOKEN authorizer the header
-it was registered with and a REQUEST authorizer the whole request, never caches, and answers
-401/403/404/413 as template.yaml's GatewayResponses do.
+Chalice's local gateway always reads the ``Authorization`` header, never caches an authorizer's
+answer and answers auth failures in API Gateway's default shapes. Our template configures each
+TOKEN authorizer's header and cache (``ReauthorizeEvery``), a REQUEST authorizer for merchant
+routes (it sees every header: an API key or a staff token, and API Gateway calls it on every
+request, with no identity source and no cache), and GatewayResponses with our error shape, so the
+local gateway does the same: it hands a TOKEN authorizer the header it was registered with and a
+REQUEST authorizer the whole request, keeps an answer per identity source for the template's TTL
+(``AuthorizerCache``), and answers 401/403/404/413 as template.yaml's GatewayResponses do.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Chalice, ChaliceAuthorizer
@@ -22,6 +25,7 @@ from chalice.local import (
     ChaliceRequestHandler,
     CustomLocalChalice,
     ForbiddenError,
+    InvalidAuthorizerError,
     LambdaContext,
     LocalChalice,
     LocalDevServer,
@@ -57,12 +61,63 @@ def _unauthorized() -> NotAuthorizedError:
     )
 
 
+SAM_DEFAULT_REAUTHORIZE_SECONDS = 300  # AWS::Serverless::Api's ReauthorizeEvery when not given
+
+
+class AuthorizerCache:
+    """API Gateway's authorizer cache: an authorizer's answer kept per identity source (a TOKEN
+    authorizer's header) for its ``ReauthorizeEvery`` seconds; 0, or no identity source (our
+    REQUEST authorizer), means it runs on every request. A refusal ("Unauthorized") is not kept."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttls: Mapping[str, float]) -> None:
+        self._ttls = dict(ttls)
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    @classmethod
+    def from_template(cls, template: Mapping[str, Any], override_seconds: float | None = None) -> AuthorizerCache:
+        """Every API's authorizers' TTLs; ``override_seconds`` replaces those the template caches."""
+        ttls: dict[str, float] = {}
+        for resource in template["Resources"].values():
+            if resource["Type"] != "AWS::Serverless::Api":
+                continue
+            for name, config in resource["Properties"].get("Auth", {}).get("Authorizers", {}).items():
+                ttl = float(config.get("Identity", {}).get("ReauthorizeEvery", SAM_DEFAULT_REAUTHORIZE_SECONDS))
+                ttls[name] = override_seconds if override_seconds is not None and ttl > 0 else ttl
+        return cls(ttls)
+
+    def ttl(self, name: str) -> float:
+        return self._ttls.get(name, 0.0)
+
+    def answer(self, name: str, identity: str | None, ask: Callable[[], Any]) -> Any:
+        ttl = self.ttl(name)
+        if identity is None or ttl <= 0:
+            return ask()
+        key, now = (name, identity), time.monotonic()
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and cached[0] > now:
+            return copy.deepcopy(cached[1])
+        result = ask()
+        if result is not None:
+            with self._lock:
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                self._entries[key] = (now + ttl, copy.deepcopy(result))
+        return result
+
+
+AUTHORIZER_CACHE = AuthorizerCache({})  # set by the local stack from template.yaml
+
+
 class LoyaltyGatewayAuthorizer(LocalGatewayAuthorizer):
-    """Our authorizers' headers and error shape (see the module docstring)."""
+    """Our authorizers' headers, cache and error shape (see the module docstring)."""
 
     def authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
         try:
-            return super().authorize(raw_path, lambda_event, lambda_context)
+            return self._authorize(raw_path, lambda_event, lambda_context)
         except ForbiddenError as exc:
             raise ForbiddenError(
                 {"Content-Type": "application/json"}, _body("forbidden", "these credentials may not do this")
@@ -72,6 +127,22 @@ class LoyaltyGatewayAuthorizer(LocalGatewayAuthorizer):
         except Exception as exc:
             # API Gateway answers 401 when the authorizer fails with "Unauthorized".
             raise _unauthorized() from exc
+
+    def _authorize(self, raw_path: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
+        """Chalice's own steps for a Lambda authorizer, with the answer asked of the cache."""
+        route = self._route_for_event(lambda_event)
+        authorizer = route.authorizer if route is not None else None
+        if not isinstance(authorizer, ChaliceAuthorizer):
+            return super().authorize(raw_path, lambda_event, lambda_context)
+        arn = self._arn_builder.build_arn(lambda_event["requestContext"]["httpMethod"], raw_path)
+        auth_event = self._prepare_authorizer_event(arn, lambda_event, lambda_context)
+        identity = auth_event.get("authorizationToken") if auth_event.get("type") == "TOKEN" else None
+        result = AUTHORIZER_CACHE.answer(authorizer.name, identity, lambda: authorizer(auth_event, lambda_context))
+        if result is None:
+            raise InvalidAuthorizerError({"x-amzn-ErrorType": "AuthorizerConfigurationException"}, b'{"message":null}')
+        if not self._check_can_invoke_view_function(arn, result):
+            raise ForbiddenError({"x-amzn-ErrorType": "AccessDeniedException"}, b"{}")
+        return self._update_lambda_event(lambda_event, result), lambda_context
 
     def _prepare_authorizer_event(self, arn: str, lambda_event: Any, lambda_context: LambdaContext) -> Any:
         route = self._route_for_event(lambda_event)
@@ -151,6 +222,10 @@ class ThrottlingAuthorizer(LoyaltyGatewayAuthorizer):
 
 
 class LoyaltyRequestHandler(ChaliceRequestHandler):
+    # The reply goes out as headers, then body: with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers (~40 ms on Linux) on a kept-alive connection.
+    disable_nagle_algorithm = True
+
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
         self.local_gateway = LoyaltyGateway(app_object, config)
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)

@@ -118,6 +118,7 @@ class LocalStack:
         self.scheduler: Scheduler | None = None
         self.webhook_receiver = WebhookReceiver()
         self._server: Any = None
+        self._dynamodb: Any = None
         self._server_thread: threading.Thread | None = None
 
     # ---- start ---------------------------------------------------------------------------
@@ -183,6 +184,10 @@ class LocalStack:
 
         assert self.app is not None and self.stack is not None
         gateway.THROTTLE = gateway.MerchantThrottle(*self._usage_plan_throttle())
+        override = os.environ.get("LOYALTY_AUTHORIZER_CACHE_SECONDS")
+        gateway.AUTHORIZER_CACHE = gateway.AuthorizerCache.from_template(
+            self.stack.template, float(override) if override else None
+        )
         gateway.WEB_APP = WebApp(self.api_url)
         self._server = gateway.create_server(self.app, self.settings.host, port)
         self._server_thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)
@@ -256,10 +261,16 @@ class LocalStack:
             raise KeyError(name)
         return self.scheduler.run_job(name, now)
 
+    def _health_client(self) -> Any:
+        """One DynamoDB client for every health check (a new one costs ~100 ms of botocore)."""
+        if self._dynamodb is None:
+            self._dynamodb = boto3.session.Session(region_name=REGION).client("dynamodb")
+        return self._dynamodb
+
     def health(self) -> dict[str, Any]:
         problems: list[str] = []
         try:
-            boto3.session.Session(region_name=REGION).client("dynamodb").list_tables(Limit=1)
+            self._health_client().list_tables(Limit=1)
         except Exception as exc:
             problems.append(f"aws: {type(exc).__name__}")
         for poller in self.pollers:

@@ -432,24 +432,24 @@ def _referral_pk(merchant_id: str, code: str) -> str:
     return f"REF#{merchant_id}#{code.upper()}"
 
 
-def _lookup(pk: str) -> str | None:
+def _lookup(pk: str, *, consistent: bool = False) -> str | None:
     try:
-        member_id = LookupItem.get(pk, LOOKUP_SK).member_id
+        member_id = LookupItem.get(pk, LOOKUP_SK, consistent_read=consistent).member_id
     except DoesNotExist:
         return None
     return member_id or None  # a reserved plastic card finds no one until it is linked, a blocked one never
 
 
-def find_by_phone(merchant_id: str, phone_hash: str) -> str | None:
-    return _lookup(_phone_pk(merchant_id, phone_hash))
+def find_by_phone(merchant_id: str, phone_hash: str, *, consistent: bool = False) -> str | None:
+    return _lookup(_phone_pk(merchant_id, phone_hash), consistent=consistent)
 
 
 def find_by_email(merchant_id: str, email_hash: str) -> str | None:
     return _lookup(_email_pk(merchant_id, email_hash))
 
 
-def find_by_card(merchant_id: str, card_number: str) -> str | None:
-    return _lookup(_card_pk(merchant_id, card_number))
+def find_by_card(merchant_id: str, card_number: str, *, consistent: bool = False) -> str | None:
+    return _lookup(_card_pk(merchant_id, card_number), consistent=consistent)
 
 
 def find_by_referral_code(merchant_id: str, code: str) -> str | None:

@@ -33,6 +33,7 @@ from loyalty.data.members import member_key, shard_of
 from loyalty.data.transaction import Transaction
 
 OP_SK = "OP"
+OPEN = "open"  # the status of an operation that may still be closed (``close_open``): a hold
 EXPIRY_SHARDS = 16
 TIER_SHARDS = 8
 
@@ -56,6 +57,7 @@ class OperationItem(_OperationsTable):
     response = JSONAttribute(default=dict)
     state = JSONAttribute(default=dict)
     version = NumberAttribute(default=0)
+    open_until = UTCDateTimeAttribute(null=True)  # an open operation (a hold) may be closed until then
 
 
 class QueueItem(_OperationsTable):
@@ -120,14 +122,23 @@ class Operation:
     status: str = "done"
     updated_at: datetime | None = None
     version: int = 0
+    open_until: datetime | None = None
 
-    def updated(self, state: Mapping[str, Any], now: datetime, response: Mapping[str, Any] | None = None) -> Operation:
+    def updated(
+        self,
+        state: Mapping[str, Any],
+        now: datetime,
+        response: Mapping[str, Any] | None = None,
+        *,
+        status: str | None = None,
+    ) -> Operation:
         return replace(
             self,
             state=dict(state),
             response=dict(response if response is not None else self.response),
             updated_at=now,
             version=self.version + 1,
+            status=status if status is not None else self.status,
         )
 
 
@@ -146,6 +157,7 @@ def _to_item(operation: Operation) -> OperationItem:
         response=dict(operation.response),
         state=dict(operation.state),
         version=operation.version,
+        open_until=operation.open_until,
     )
 
 
@@ -154,6 +166,27 @@ def get(key: OperationKey, *, consistent: bool = True) -> Operation | None:
         item = OperationItem.get(key._pk, OP_SK, consistent_read=consistent)
     except DoesNotExist:
         return None
+    return _to_operation(key, item)
+
+
+def close_open(key: OperationKey, status: str, now: datetime) -> Operation | None:
+    """Close an open operation (a hold) in one conditional UpdateItem that returns it, without
+    reading it first: only while its ``status`` is ``open`` and before ``open_until``. None when it
+    was not open (closed already, never open, gone) or its time was up: read it and decide."""
+    item = OperationItem(key._pk, OP_SK)
+    try:
+        item.update(
+            actions=[OperationItem.status.set(status), OperationItem.updated_at.set(now), OperationItem.version.add(1)],
+            condition=(OperationItem.status == OPEN) & (OperationItem.open_until > now),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return _to_operation(key, item)
+
+
+def _to_operation(key: OperationKey, item: OperationItem) -> Operation:
     return Operation(
         key=key,
         request_hash=item.request_hash,
@@ -164,6 +197,7 @@ def get(key: OperationKey, *, consistent: bool = True) -> Operation | None:
         status=item.status,
         updated_at=item.updated_at,
         version=int(item.version),
+        open_until=item.open_until,
     )
 
 

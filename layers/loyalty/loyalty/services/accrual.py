@@ -20,7 +20,7 @@ from loyalty.pii.cipher import PiiCipher
 from loyalty.services import sales
 from loyalty.services.changes import Decision, apply_change
 from loyalty.services.idempotency import ClientRequest
-from loyalty.services.members import resolve_member
+from loyalty.services.member_lookup import Found, named, on_member
 from loyalty.services.merchants import programs
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -36,15 +36,21 @@ def accrue(merchant_id: str, request: PurchaseRequest, now: datetime, cipher: Pi
     if request.anonymous:
         check_recent(programs.get(merchant_id).program, occurred_at, now)
         return sales.sell(merchant_id, request, occurred_at, now)
-    member_id = resolve_member(
-        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
-    )
+    who = named(member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher)
+    return on_member(merchant_id, who, lambda found: _earn(merchant_id, found, request, occurred_at, now))
+
+
+def _earn(
+    merchant_id: str, found: Found, request: PurchaseRequest, occurred_at: datetime, now: datetime
+) -> tuple[PurchaseResult, bool]:
+    member_id = found.member_id
     versioned = programs.get(merchant_id)
     lines = tuple(Line(line.amount_kopecks, line.category, line.reward, line.quantity) for line in request.lines or ())
     purchase = Purchase(amount_kopecks=request.amount_kopecks, occurred_at=occurred_at, lines=lines)
     client = ClientRequest.of(request, merchant_id, PURCHASE, request.transaction_id)
 
     def decide(member: Member) -> Decision[PurchaseResult]:
+        found.check(member)
         earned = earn(
             member,
             versioned.program,

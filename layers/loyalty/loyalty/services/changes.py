@@ -38,6 +38,7 @@ class Decision(Generic[ResultT]):
     state: Mapping[str, Any] = field(default_factory=dict)
     also: Callable[[Transaction], None] | None = None
     mark_welcome: bool = False
+    open_until: datetime | None = None  # the client's operation stays open until then (a hold)
 
 
 class Unchanged(Exception):
@@ -57,7 +58,13 @@ def commit(decision: Decision[ResultT], now: datetime, client: ClientRequest | N
     if client is not None:
         operations.stage_create(
             tx,
-            client.record(decision.result, now, member_id=decision.change.after.member_id, state=decision.state),
+            client.record(
+                decision.result,
+                now,
+                member_id=decision.change.after.member_id,
+                state=decision.state,
+                open_until=decision.open_until,
+            ),
         )
     changes.stage(tx, decision.change, mark_welcome=decision.mark_welcome)
     if decision.also is not None:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from loyalty.data import operations
-from loyalty.data.operations import Operation, OperationKey
+from loyalty.data.operations import OPEN, Operation, OperationKey
 from loyalty.errors import Busy, Conflict
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
@@ -44,7 +44,10 @@ class ClientRequest:
         *,
         member_id: str | None = None,
         state: Mapping[str, Any] | None = None,
+        open_until: datetime | None = None,
     ) -> Operation:
+        """The operation's record; with ``open_until`` it stays open (``operations.close_open``)
+        until then."""
         return Operation(
             key=self.key,
             request_hash=self.digest,
@@ -52,6 +55,8 @@ class ClientRequest:
             response=response.model_dump(mode="json"),
             state=dict(state or {}),
             member_id=member_id,
+            status=OPEN if open_until is not None else "done",
+            open_until=open_until,
         )
 
     def previous(self) -> Operation | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from loyalty.api.me import NextTier
@@ -15,10 +16,14 @@ from loyalty.pii.cipher import PiiCipher
 from loyalty.pii.contact import mask_email, mask_phone, normalise_email, normalise_phone
 
 
-def get_active(merchant_id: str, member_id: str, *, consistent: bool = False) -> Member:
+def get_active(
+    merchant_id: str, member_id: str, *, consistent: bool = False, check: Callable[[Member], None] | None = None
+) -> Member:
     """A member who may earn and spend: erased ones are not found, blocked ones are refused with
-    their reason (``member_blocked``)."""
+    their reason (``member_blocked``). ``check`` sees the member first (``member_lookup.Found.check``)."""
     member = members.get(merchant_id, member_id, consistent=consistent)
+    if check is not None:
+        check(member)
     ensure_can_transact(member)
     return member
 
@@ -49,21 +54,6 @@ def find_member_id(
     if member_id is None:
         raise NotFound("member not found", code="member_not_found")
     return member_id
-
-
-def resolve_member(
-    merchant_id: str, *, member_id: str | None, card_number: str | None, phone: str | None, cipher: PiiCipher
-) -> str:
-    """The member a POS or partner names by id, card or phone (exactly one)."""
-    given = [value for value in (member_id, card_number, phone) if value]
-    if len(given) != 1:
-        raise InvalidRequest(
-            "identify the member by exactly one of member_id, card_number, phone",
-            details={"fields": ["member_id", "card_number", "phone"]},
-        )
-    if member_id:
-        return member_id
-    return find_member_id(merchant_id, phone=phone, card_number=card_number, cipher=cipher)
 
 
 def view(member: Member, cipher: PiiCipher, now: datetime) -> MemberView:

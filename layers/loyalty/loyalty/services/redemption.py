@@ -13,11 +13,11 @@ from typing import Any
 
 from loyalty.api.redemptions import QuoteRequest, QuoteResult, RedemptionRequest, RedemptionView
 from loyalty.data import members, operations
-from loyalty.data.operations import Operation, OperationKey
+from loyalty.data.operations import OPEN, Operation, OperationKey
 from loyalty.data.transaction import Contended, Stale, Transaction
 from loyalty.domain.member import Member
 from loyalty.domain.membership import tier_discount_percent
-from loyalty.domain.program import Mode
+from loyalty.domain.program import Mode, Program
 from loyalty.domain.spending import check_redemption, max_points_for_check
 from loyalty.domain.spending import redeem as redeem_points
 from loyalty.domain.spending import release as release_points
@@ -25,7 +25,8 @@ from loyalty.errors import Busy, Conflict, NotFound
 from loyalty.pii.cipher import PiiCipher
 from loyalty.services.changes import Decision, Unchanged, apply_change
 from loyalty.services.idempotency import ClientRequest
-from loyalty.services.members import get_active, resolve_member
+from loyalty.services.member_lookup import Found, named, on_member
+from loyalty.services.members import get_active
 from loyalty.services.merchants import programs
 
 HOLD_QUEUE_LOOKBACK_HOURS = 24
@@ -33,10 +34,13 @@ REDEMPTION = "redemption"
 
 
 def quote(merchant_id: str, request: QuoteRequest, now: datetime, cipher: PiiCipher) -> QuoteResult:
-    member_id = resolve_member(
-        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
-    )
-    member = get_active(merchant_id, member_id)
+    who = named(member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher)
+    return on_member(merchant_id, who, lambda found: _quote(merchant_id, found, request, now))
+
+
+def _quote(merchant_id: str, found: Found, request: QuoteRequest, now: datetime) -> QuoteResult:
+    member_id = found.member_id
+    member = get_active(merchant_id, member_id, check=found.check)
     program = programs.get(merchant_id).program
     spendable = max(member.wallet.spendable(now.date()), 0)
     max_points = min(spendable, max_points_for_check(program, request.amount_kopecks))
@@ -81,15 +85,21 @@ def _view(state: Mapping[str, Any], member: Member, now: datetime) -> Redemption
 def redeem(
     merchant_id: str, request: RedemptionRequest, now: datetime, cipher: PiiCipher
 ) -> tuple[RedemptionView, bool]:
-    member_id = resolve_member(
-        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
-    )
+    who = named(member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher)
     program = programs.get(merchant_id).program
     check_redemption(program, request.points, request.amount_kopecks)
+    return on_member(merchant_id, who, lambda found: _redeem(merchant_id, found, request, program, now))
+
+
+def _redeem(
+    merchant_id: str, found: Found, request: RedemptionRequest, program: Program, now: datetime
+) -> tuple[RedemptionView, bool]:
+    member_id = found.member_id
     client = ClientRequest.of(request, merchant_id, REDEMPTION, request.redemption_id)
     hold = request.mode == "hold"
 
     def decide(member: Member) -> Decision[RedemptionView]:
+        found.check(member)
         redeemed = redeem_points(
             member,
             program,
@@ -116,7 +126,13 @@ def redeem(
             if expires_at is not None:
                 operations.stage_hold(tx, merchant_id, request.redemption_id, expires_at)
 
-        return Decision(redeemed.change, _view(state, redeemed.change.after, now), state=state, also=queue_hold)
+        return Decision(
+            redeemed.change,
+            _view(state, redeemed.change.after, now),
+            state=state,
+            also=queue_hold,
+            open_until=expires_at,  # confirm closes it in one write (``operations.close_open``)
+        )
 
     return apply_change(merchant_id, member_id, decide, RedemptionView, now, client=client)
 
@@ -128,14 +144,35 @@ def _operation(merchant_id: str, redemption_id: str) -> Operation:
     return operation
 
 
+def _state(operation: Operation) -> dict[str, Any]:
+    """The redemption's state with its status as it stands: a hold confirmed in one write
+    (``close_open``) has its status on the record only, not in its state."""
+    state = dict(operation.state)
+    if operation.status not in ("done", OPEN):
+        state["status"] = operation.status
+    return state
+
+
 def _member(merchant_id: str, state: Mapping[str, Any]) -> Member:
     return members.get(merchant_id, str(state["member_id"]), consistent=False)
 
 
 def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionView:
+    """An open hold is closed in one conditional write that returns it, then its member is read
+    for the answer: 1 read + 1 write. Its place in the hold queue is left for the release job,
+    which forgets closed holds. Anything else (confirmed before, cancelled, lapsed, a record
+    from before holds stayed open) is read and decided."""
+    closed = operations.close_open(OperationKey.of(merchant_id, REDEMPTION, redemption_id), "completed", now)
+    if closed is not None:
+        state = _state(closed)
+        return _view(state, _member(merchant_id, state), now)
+    return _confirm_as_read(merchant_id, redemption_id, now)
+
+
+def _confirm_as_read(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionView:
     for _ in range(5):
         operation = _operation(merchant_id, redemption_id)
-        state = dict(operation.state)
+        state = _state(operation)
         if state["status"] == "completed":
             return _view(state, _member(merchant_id, state), now)
         if state["status"] != "held":
@@ -146,7 +183,7 @@ def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionVi
             raise Conflict("the hold expired and its points went back to the member", code="hold_expired")
         state["status"] = "completed"
         tx = Transaction()
-        operations.stage_update(tx, operation.updated(state, now))
+        operations.stage_update(tx, operation.updated(state, now, status="completed"))
         operations.stage_hold_closed(tx, merchant_id, redemption_id, expires_at)
         try:
             tx.commit()
@@ -157,7 +194,7 @@ def confirm(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionVi
 
 
 def cancel(merchant_id: str, redemption_id: str, now: datetime) -> RedemptionView:
-    state = dict(_operation(merchant_id, redemption_id).state)
+    state = _state(_operation(merchant_id, redemption_id))
     if state["status"] in ("cancelled", "expired"):
         return _view(state, _member(merchant_id, state), now)
     return release(merchant_id, redemption_id, now, new_status="cancelled")
@@ -169,7 +206,7 @@ def release(merchant_id: str, redemption_id: str, now: datetime, *, new_status: 
 
     def decide(member: Member) -> Decision[RedemptionView]:
         operation = _operation(merchant_id, redemption_id)
-        state = dict(operation.state)
+        state = _state(operation)
         if state["status"] in ("cancelled", "expired"):
             raise Unchanged(_view(state, member, now))  # someone else was first
         change = release_points(
@@ -193,7 +230,7 @@ def _close(
     operation: Operation, state: Mapping[str, Any], hold_expires_at: datetime | None, now: datetime
 ) -> Callable[[Transaction], None]:
     def stage(tx: Transaction) -> None:
-        operations.stage_update(tx, operation.updated(state, now))
+        operations.stage_update(tx, operation.updated(state, now, status=str(state["status"])))
         if hold_expires_at is not None:
             operations.stage_hold_closed(tx, operation.key.merchant_id, str(state["redemption_id"]), hold_expires_at)
 
@@ -202,14 +239,14 @@ def _close(
 
 def release_expired_holds(now: datetime, time_left: Callable[[], bool] | None = None) -> dict[str, int]:
     """Lapse every hold whose time is up (the ``release-holds`` schedule). Reads only the hold
-    queue of the last ``HOLD_QUEUE_LOOKBACK_HOURS`` hours: the work grows with open holds, not
-    with members or redemptions."""
+    queue of the last ``HOLD_QUEUE_LOOKBACK_HOURS`` hours: the work grows with the holds taken
+    (confirmed ones are forgotten here, once), not with members or redemptions."""
     released = skipped = 0
     for hold in operations.holds_due(now, HOLD_QUEUE_LOOKBACK_HOURS):
         if time_left is not None and not time_left():
             return {"released": released, "skipped": skipped, "complete": 0}
         operation = operations.get(OperationKey.of(hold.merchant_id, REDEMPTION, hold.redemption_id))
-        if operation is not None and operation.state.get("status") == "held":
+        if operation is not None and _state(operation).get("status") == "held":
             release(hold.merchant_id, hold.redemption_id, now, new_status="expired")
             released += 1
         else:

@@ -25,7 +25,7 @@ from loyalty.errors import Busy, Conflict, NotFound, RuleViolation
 from loyalty.pii.cipher import PiiCipher
 from loyalty.services.changes import Decision, apply_change
 from loyalty.services.idempotency import ClientRequest, replay
-from loyalty.services.members import resolve_member
+from loyalty.services.member_lookup import Found, named, on_member
 
 
 def _reward_view(reward: Reward) -> RewardView:
@@ -112,16 +112,22 @@ def coupon_view(coupon: Coupon, now: datetime, balance: int | None = None) -> Co
 
 def claim(merchant_id: str, request: ClaimRequest, now: datetime, cipher: PiiCipher) -> tuple[CouponView, bool]:
     """Spend the reward's points and issue a single-use coupon; once per ``claim_id``."""
-    member_id = resolve_member(
-        merchant_id, member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher
-    )
+    who = named(member_id=request.member_id, card_number=request.card_number, phone=request.phone, cipher=cipher)
     reward = get_reward(merchant_id, request.reward_id)
     if not reward.active:
         raise RuleViolation("this reward is not available", code="reward_inactive")
     offer = RewardOffer(reward.reward_id, reward.name, reward.cost_points, reward.coupon_valid_days)
+    return on_member(merchant_id, who, lambda found: _claim(merchant_id, found, request, offer, now))
+
+
+def _claim(
+    merchant_id: str, found: Found, request: ClaimRequest, offer: RewardOffer, now: datetime
+) -> tuple[CouponView, bool]:
+    member_id = found.member_id
     client = ClientRequest.of(request, merchant_id, "claim", request.claim_id)
 
     def decide(member: Member) -> Decision[CouponView]:
+        found.check(member)
         claimed = claim_reward(member, offer, claim_id=request.claim_id, now=now)
         view = coupon_view(claimed.coupon, now, balance=claimed.change.after.wallet.balance)
         return Decision(claimed.change, view, state={"member_id": member_id, "code": claimed.coupon.code})
