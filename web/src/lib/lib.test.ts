@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 
 import { formErrors } from "../api/errors";
-import { lastDays } from "../screens/overview/days";
 import { formPath, toForm, toProgram } from "../screens/program/programForm";
 import { lookupAttempts } from "./lookup";
 import { formatKopecks, parseRoubles } from "./money";
@@ -79,12 +78,5 @@ describe("the program editor's paths", () => {
     expect(formPath("program.tiers.levels.0.threshold", form)).toBe("tiers.levels.0.threshold");
     expect(formPath("program.category_multipliers.tea", form)).toBe("multipliers.1.multiplier");
     expect(formPath("program", form)).toBe("");
-  });
-});
-
-describe("lastDays", () => {
-  it("fills the days the API has no counters for with zeros, oldest first", () => {
-    const days = lastDays([{ day: "2026-11-29", purchases: 3 }], 3, new Date("2026-11-30T12:00:00Z"));
-    expect(days).toEqual([{ day: "2026-11-28" }, { day: "2026-11-29", purchases: 3 }, { day: "2026-11-30" }]);
   });
 });
