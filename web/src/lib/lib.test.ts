@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formErrors } from "../api/errors";
+import { apiErrorFrom, formErrors } from "../api/errors";
 import { formPath, toForm, toProgram } from "../screens/program/programForm";
 import { lookupAttempts } from "./lookup";
 import { formatKopecks, parseRoubles } from "./money";
@@ -42,6 +42,17 @@ describe("lookupAttempts", () => {
     ]);
     expect(lookupAttempts("Анна")).toEqual([]);
     expect(lookupAttempts("")).toEqual([]);
+  });
+});
+
+describe("apiErrorFrom", () => {
+  it("puts a rule's one named field next to the field, with the API's message", () => {
+    const error = apiErrorFrom(400, { error: { code: "invalid_request", message: "email is not an email address", details: { field: "email" } } });
+    expect(formErrors(error.problems)).toEqual({ email: "email is not an email address" });
+  });
+
+  it("keeps a 404's field out of the form", () => {
+    expect(apiErrorFrom(404, { error: { code: "not_found", message: "no such member", details: { field: "member_id" } } }).problems).toEqual([]);
   });
 });
 
