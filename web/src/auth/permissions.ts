@@ -8,7 +8,8 @@ export type Screen =
   | "program"
   | "rewards"
   | "notifications"
-  | "gift-cards";
+  | "gift-cards"
+  | "data";
 
 export const SCREENS: readonly Screen[] = [
   "overview",
@@ -18,6 +19,7 @@ export const SCREENS: readonly Screen[] = [
   "rewards",
   "notifications",
   "gift-cards",
+  "data",
 ];
 
 const ALLOWED: Record<Role, ReadonlySet<Screen>> = {

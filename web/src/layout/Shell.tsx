@@ -3,6 +3,7 @@ import { useDisclosure } from "@mantine/hooks";
 import {
   IconCash,
   IconChartBar,
+  IconFileImport,
   IconGift,
   IconLogout,
   IconMessage,
@@ -26,6 +27,7 @@ const ICONS: Record<Screen, ReactNode> = {
   rewards: <IconTicket size={22} aria-hidden />,
   notifications: <IconMessage size={22} aria-hidden />,
   "gift-cards": <IconGift size={22} aria-hidden />,
+  data: <IconFileImport size={22} aria-hidden />,
 };
 
 export function LanguageSwitch() {
