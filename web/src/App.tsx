@@ -23,6 +23,7 @@ const RewardsScreen = lazy(() => import("./screens/rewards/RewardsScreen"));
 const NotificationsScreen = lazy(() => import("./screens/notifications/NotificationsScreen"));
 const GiftCardsScreen = lazy(() => import("./screens/giftcards/GiftCardsScreen"));
 const DataScreen = lazy(() => import("./screens/data/DataScreen"));
+const WebhooksScreen = lazy(() => import("./screens/webhooks/WebhooksScreen"));
 
 function newQueryClient(): QueryClient {
   return new QueryClient({
@@ -82,6 +83,7 @@ export function App({ config }: { config: AppConfig }) {
                 />
                 <Route path="gift-cards" element={<Allowed screen="gift-cards"><GiftCardsScreen /></Allowed>} />
                 <Route path="data" element={<Allowed screen="data"><DataScreen /></Allowed>} />
+                <Route path="webhooks" element={<Allowed screen="webhooks"><WebhooksScreen /></Allowed>} />
               </Route>
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>

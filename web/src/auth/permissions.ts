@@ -9,7 +9,8 @@ export type Screen =
   | "rewards"
   | "notifications"
   | "gift-cards"
-  | "data";
+  | "data"
+  | "webhooks";
 
 export const SCREENS: readonly Screen[] = [
   "overview",
@@ -20,6 +21,7 @@ export const SCREENS: readonly Screen[] = [
   "notifications",
   "gift-cards",
   "data",
+  "webhooks",
 ];
 
 const ALLOWED: Record<Role, ReadonlySet<Screen>> = {

@@ -10,6 +10,7 @@ import {
   IconSettings,
   IconTicket,
   IconUsers,
+  IconWebhook,
 } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
@@ -28,6 +29,7 @@ const ICONS: Record<Screen, ReactNode> = {
   notifications: <IconMessage size={22} aria-hidden />,
   "gift-cards": <IconGift size={22} aria-hidden />,
   data: <IconFileImport size={22} aria-hidden />,
+  webhooks: <IconWebhook size={22} aria-hidden />,
 };
 
 export function LanguageSwitch() {
