@@ -40,7 +40,7 @@ bp = ApiBlueprint(__name__, tags=("Purchases",))
     request=PurchaseRequest,
     response=PurchaseResult,
     status=201,
-    errors=(404, 409, 503),
+    errors=(404, 409, 422, 503),
     idempotent=True,
 )
 def post_purchase() -> object:
