@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from loyalty import runtime
-from loyalty.api.merchants import ProgramView, UpdateProgramRequest
+from loyalty.api.merchants import EarnPreviewRequest, EarnPreviewView, ProgramView, UpdateProgramRequest
 from loyalty.clock import utcnow
 from loyalty.config import CoreConfig
 from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
-from loyalty.services import merchants
+from loyalty.services import earn_preview, merchants
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
@@ -47,6 +47,20 @@ def put_program() -> object:
         bp.merchant_id(), request.program, utcnow(), expected_version=request.expected_version
     )
     return reply(200, ProgramView(version=updated.version, program=updated.program))
+
+
+@bp.route(
+    "/v1/program/earn-preview",
+    methods=["POST"],
+    authorizer=merchant_key,
+    access=MANAGE,
+    summary="What a sample purchase would earn, rule by rule, under the program or a draft of it (nothing written)",
+    request=EarnPreviewRequest,
+    response=EarnPreviewView,
+)
+def post_earn_preview() -> object:
+    request = bp.parse(EarnPreviewRequest)
+    return reply(200, earn_preview.preview(bp.merchant_id(), request, utcnow()))
 
 
 app = create_app("program", bp)

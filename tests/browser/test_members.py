@@ -66,3 +66,62 @@ def test_a_manager_looks_after_a_member(app: App, local: RunningStack, shop: Sho
     consents = api(local, "GET", f"/v1/members/{member['member_id']}/consents", key)
     assert consents["marketing"] is (not was)
     app.screenshot("member-care")
+
+
+def test_a_manager_finds_a_member_corrects_the_name_and_adjusts_points_with_a_reason(
+    app: App, local: RunningStack, shop: Shop
+) -> None:
+    key = shop_key(shop)
+    member = api(
+        local, "POST", "/v1/members", key, {"phone": "+79165550001", "name": "Свтелана", "email": "sveta@example.ru"}
+    )
+    api(local, "POST", "/v1/members", key, {"phone": "+79165550002", "name": "Пётр"})
+    member_id = member["member_id"]
+
+    app.connect(key)
+    page = app.page
+    app.open("members")
+    # The list (newest first) shows both; a status filter leaves out the active ones.
+    listing = page.get_by_test_id("member-list")
+    expect(listing.get_by_role("row")).to_have_count(3)
+    problems = app.serious_accessibility_violations()
+    app.screenshot("members-list")
+    page.get_by_role("combobox", name="Статус").click()
+    page.get_by_role("option", name="Заблокирован").click()
+    expect(page.get_by_text("Под эти условия никто не подходит.")).to_be_visible()
+
+    page.get_by_test_id("members-search").fill("sveta@example.ru")
+    page.get_by_role("button", name="Найти").click()
+    page.get_by_role("link", name="Свтелана").click()
+
+    page.get_by_role("button", name="Изменить").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Эл. почта").fill("not-an-email")
+    dialog.get_by_role("button", name="Сохранить").click()
+    # The API's validation error stands next to the field it is about.
+    expect(dialog.get_by_label("Эл. почта")).to_have_attribute("aria-invalid", "true")
+    dialog.get_by_label("Эл. почта").fill("sveta@example.ru")
+    dialog.get_by_label("Имя").fill("Светлана")
+    dialog.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_test_id("member-name")).to_have_text("Светлана")
+    assert api(local, "GET", f"/v1/members/{member_id}", key)["name"] == "Светлана"
+
+    page.get_by_role("button", name="Баллы вручную").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Баллы").fill("120")
+    dialog.get_by_role("button", name="Провести").click()
+    expect(dialog.get_by_text("Укажите причину")).to_be_visible()  # no reason, nothing sent
+    dialog.get_by_label("Причина").fill("Компенсация за пролитый кофе")
+    dialog.get_by_role("button", name="Провести").click()
+    expect(dialog.get_by_role("status")).to_contain_text("баланс 120")
+    dialog.get_by_role("button").first.click()  # close
+    balance = api(local, "GET", f"/v1/members/{member_id}", key)["balance"]
+    assert balance == 120
+    expect(page.get_by_test_id("member-balance")).to_have_text(number(balance))
+    expect(page.get_by_test_id("history")).to_contain_text("+120")
+
+    page.get_by_role("tab", name="Карты").click()
+    expect(page.get_by_test_id("member-cards")).to_contain_text(member["card_number"])
+    problems += app.serious_accessibility_violations()
+    app.screenshot("member-page")
+    assert problems == [], problems

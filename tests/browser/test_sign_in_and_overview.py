@@ -33,18 +33,32 @@ def test_a_wrong_key_is_refused_in_place_and_the_right_one_opens_the_overview(ap
 
 
 def test_the_overview_shows_the_demo_shops_figures_as_the_api_reports_them(app: App, local: RunningStack) -> None:
-    summary = api(local, "GET", "/v1/reports/summary", DEMO_KEY)
+    report = api(local, "GET", "/v1/reports/kpis", DEMO_KEY)
+    latest = report["months"][-1]
     app.connect()
     page = app.page
-    expect(page.get_by_test_id("summary-members")).to_have_text(str(summary["members_total"]))
-    expect(page.get_by_test_id("summary-purchases")).to_have_text(str(summary["purchases"]))
-    expect(page.get_by_test_id("summary-revenue")).to_have_text(roubles(summary["purchase_kopecks"]))
-    expect(page.get_by_test_id("summary-aov")).to_have_text(roubles(summary["average_check_kopecks"]))
-    expect(page.get_by_test_id("summary-issued")).to_have_text(number(summary["points"]["issued"]))
-    expect(page.get_by_test_id("summary-outstanding")).to_have_text(number(summary["points"]["outstanding"]))
-    expect(page.get_by_test_id("summary-liability")).to_have_text(roubles(summary["points"]["liability_kopecks"]))
-    # The monthly KPIs are not served yet: the screen says so instead of showing made-up numbers.
-    expect(page.get_by_test_id("kpis-unavailable")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Последний месяц: {latest['month']}")).to_be_visible()
+
+    def money(kopecks: int | None) -> re.Pattern[str] | str:
+        return "—" if kopecks is None else roubles(kopecks)
+
+    def percent(ratio: float | None) -> re.Pattern[str] | str:
+        return "—" if ratio is None else re.compile(rf"^{round(ratio * 100, 1):g}".replace(".", ",") + r"\s?%$")
+
+    for field in ("members_new", "members_active", "members_total", "purchases_members", "purchases_anonymous"):
+        expect(page.get_by_test_id(f"kpi-{field}")).to_have_text(number(latest[field]))
+    expect(page.get_by_test_id("kpi-points_outstanding")).to_have_text(number(latest["points_outstanding"]))
+    for field in ("aov_members_kopecks", "aov_anonymous_kopecks", "liability_kopecks", "program_cost_kopecks"):
+        expect(page.get_by_test_id(f"kpi-{field}")).to_have_text(money(latest[field]))
+    expect(page.get_by_test_id("kpi-engagement_rate")).to_have_text(percent(latest["engagement_rate"]))
+    expect(page.get_by_test_id("kpi-retention_rate")).to_have_text(percent(latest["retention_rate"]))
+    # The monthly charts, the before/after table (with the months it was built from) and cohorts.
+    expect(page.get_by_role("figure", name="Средний чек: участники и остальные")).to_be_visible()
+    expect(page.get_by_role("figure", name="До программы и после")).to_contain_text("Через 3 месяца")
+    expect(page.get_by_test_id("baseline-note")).to_contain_text(report["months"][0]["month"][:4])
+    expect(page.get_by_role("table", name="Удержание по когортам")).to_contain_text(report["cohorts"][-1]["month"])
+    expect(page.get_by_role("figure", name="Подарочные карты")).to_be_visible()
+    assert app.serious_accessibility_violations() == []
     app.screenshot("overview")
 
 

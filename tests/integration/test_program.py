@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
+from infra.local.provision import REGION
+from tests.integration.conftest import GOLD_PROGRAM
 from tests.integration.test_purchases import purchase
 from tests.support.api import GatewayClient
 
@@ -121,3 +125,58 @@ def test_switching_between_points_and_cashback_is_refused_while_members_hold_bal
     assert (refused.status, refused.body["error"]["code"]) == (422, "mode_change_with_balances")
     discount = program_api.put("/v1/program", body={"program": {**program, "mode": "discount", "discount_percent": 5}})
     assert discount.status == 200  # balances keep their unit (they wait, unspendable, until points return)
+
+
+def table_items() -> dict[str, int]:
+    """Every table's item count (a test may scan; the product never does)."""
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    return {table.name: len(table.scan()["Items"]) for table in dynamodb.tables.all()}
+
+
+def test_the_earn_preview_prices_a_sample_purchase_as_a_real_one_and_writes_nothing(
+    program_api: GatewayClient, accrue_api: GatewayClient, member: dict[str, Any]
+) -> None:
+    assert (
+        put_program(
+            program_api,
+            earn_rate={"points": 5, "per_roubles": 100},
+            category_multipliers={"coffee": 2},
+            excluded_categories=["alcohol"],
+        ).status
+        == 200
+    )
+    lines = [{"category": "coffee", "amount_kopecks": 40_000}, {"category": "alcohol", "amount_kopecks": 60_000}]
+    before = table_items()
+    preview = program_api.post("/v1/program/earn-preview", body={"amount_kopecks": 100_000, "lines": lines})
+    assert preview.status == 200, preview.body
+    assert table_items() == before  # nothing written
+    assert preview.body == {
+        "points": 40,
+        "breakdown": [{"rule": "base", "points": 20}, {"rule": "category:coffee", "points": 20}],
+        "eligible_kopecks": 40_000,
+        "reason": None,
+        "worth_kopecks": 4_000,
+        "program_version": 2,
+    }
+    real = purchase(accrue_api, member, "P-1", 100_000, lines=lines).body
+    assert (real["points_earned"], real["breakdown"]) == (preview.body["points"], preview.body["breakdown"])
+
+
+def test_the_earn_preview_takes_a_draft_program_and_a_tier_and_names_bad_input(program_api: GatewayClient) -> None:
+    draft = {**program_api.get("/v1/program").body["program"], **GOLD_PROGRAM, "min_check_kopecks": 50_000}
+    gold = program_api.post(
+        "/v1/program/earn-preview", body={"amount_kopecks": 100_000, "tier": "gold", "program": draft}
+    )
+    assert gold.status == 200, gold.body
+    assert (gold.body["points"], gold.body["program_version"]) == (20, None)  # 10 base + 10 for gold's x2
+    assert {b["rule"]: b["points"] for b in gold.body["breakdown"]} == {"base": 10, "tier:gold": 10}
+    small = program_api.post("/v1/program/earn-preview", body={"amount_kopecks": 10_000, "program": draft})
+    assert (small.body["points"], small.body["reason"]) == (0, "below_min_check")
+    assert program_api.get("/v1/program").body["version"] == 1  # the draft was not saved
+    unknown = program_api.post("/v1/program/earn-preview", body={"amount_kopecks": 100_000, "tier": "platinum"})
+    assert (unknown.status, unknown.body["error"]["details"]) == (400, {"field": "tier"})
+    uneven = program_api.post(
+        "/v1/program/earn-preview", body={"amount_kopecks": 100, "lines": [{"amount_kopecks": 99}]}
+    )
+    assert uneven.status == 400
+    assert "lines must add up" in repr(uneven.body["error"])

@@ -22,6 +22,8 @@ const ProgramScreen = lazy(() => import("./screens/program/ProgramScreen"));
 const RewardsScreen = lazy(() => import("./screens/rewards/RewardsScreen"));
 const NotificationsScreen = lazy(() => import("./screens/notifications/NotificationsScreen"));
 const GiftCardsScreen = lazy(() => import("./screens/giftcards/GiftCardsScreen"));
+const DataScreen = lazy(() => import("./screens/data/DataScreen"));
+const WebhooksScreen = lazy(() => import("./screens/webhooks/WebhooksScreen"));
 
 function newQueryClient(): QueryClient {
   return new QueryClient({
@@ -80,6 +82,8 @@ export function App({ config }: { config: AppConfig }) {
                   element={<Allowed screen="notifications"><NotificationsScreen /></Allowed>}
                 />
                 <Route path="gift-cards" element={<Allowed screen="gift-cards"><GiftCardsScreen /></Allowed>} />
+                <Route path="data" element={<Allowed screen="data"><DataScreen /></Allowed>} />
+                <Route path="webhooks" element={<Allowed screen="webhooks"><WebhooksScreen /></Allowed>} />
               </Route>
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>

@@ -38,7 +38,11 @@ export function apiErrorFrom(status: number, body: unknown): ApiError {
   if (error === null) return new ApiError(status, status >= 500 ? "server_error" : "http_error", `HTTP ${status}`);
   const code = typeof error.code === "string" ? error.code : "error";
   const message = typeof error.message === "string" ? error.message : `HTTP ${status}`;
-  return new ApiError(status, code, message, fieldProblems(error.details));
+  // A rule checked past validation names its one field: {"details": {"field": "email"}}.
+  // (A 404's field names what was not found, not an input to correct.)
+  const details = error.details;
+  const single = status !== 404 && isRecord(details) && typeof details.field === "string" ? [{ field: details.field, message }] : [];
+  return new ApiError(status, code, message, [...fieldProblems(error.details), ...single]);
 }
 
 /**

@@ -8,7 +8,9 @@ export type Screen =
   | "program"
   | "rewards"
   | "notifications"
-  | "gift-cards";
+  | "gift-cards"
+  | "data"
+  | "webhooks";
 
 export const SCREENS: readonly Screen[] = [
   "overview",
@@ -18,6 +20,8 @@ export const SCREENS: readonly Screen[] = [
   "rewards",
   "notifications",
   "gift-cards",
+  "data",
+  "webhooks",
 ];
 
 const ALLOWED: Record<Role, ReadonlySet<Screen>> = {

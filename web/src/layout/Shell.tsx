@@ -3,12 +3,14 @@ import { useDisclosure } from "@mantine/hooks";
 import {
   IconCash,
   IconChartBar,
+  IconFileImport,
   IconGift,
   IconLogout,
   IconMessage,
   IconSettings,
   IconTicket,
   IconUsers,
+  IconWebhook,
 } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
@@ -26,6 +28,8 @@ const ICONS: Record<Screen, ReactNode> = {
   rewards: <IconTicket size={22} aria-hidden />,
   notifications: <IconMessage size={22} aria-hidden />,
   "gift-cards": <IconGift size={22} aria-hidden />,
+  data: <IconFileImport size={22} aria-hidden />,
+  webhooks: <IconWebhook size={22} aria-hidden />,
 };
 
 export function LanguageSwitch() {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formErrors } from "../api/errors";
-import { lastDays } from "../screens/overview/days";
+import { apiErrorFrom, formErrors } from "../api/errors";
 import { formPath, toForm, toProgram } from "../screens/program/programForm";
 import { lookupAttempts } from "./lookup";
 import { formatKopecks, parseRoubles } from "./money";
@@ -46,6 +45,17 @@ describe("lookupAttempts", () => {
   });
 });
 
+describe("apiErrorFrom", () => {
+  it("puts a rule's one named field next to the field, with the API's message", () => {
+    const error = apiErrorFrom(400, { error: { code: "invalid_request", message: "email is not an email address", details: { field: "email" } } });
+    expect(formErrors(error.problems)).toEqual({ email: "email is not an email address" });
+  });
+
+  it("keeps a 404's field out of the form", () => {
+    expect(apiErrorFrom(404, { error: { code: "not_found", message: "no such member", details: { field: "member_id" } } }).problems).toEqual([]);
+  });
+});
+
 describe("formErrors", () => {
   it("keys the API's problems by form path, joining several on one field", () => {
     expect(
@@ -79,12 +89,5 @@ describe("the program editor's paths", () => {
     expect(formPath("program.tiers.levels.0.threshold", form)).toBe("tiers.levels.0.threshold");
     expect(formPath("program.category_multipliers.tea", form)).toBe("multipliers.1.multiplier");
     expect(formPath("program", form)).toBe("");
-  });
-});
-
-describe("lastDays", () => {
-  it("fills the days the API has no counters for with zeros, oldest first", () => {
-    const days = lastDays([{ day: "2026-11-29", purchases: 3 }], 3, new Date("2026-11-30T12:00:00Z"));
-    expect(days).toEqual([{ day: "2026-11-28" }, { day: "2026-11-29", purchases: 3 }, { day: "2026-11-30" }]);
   });
 });

@@ -19,11 +19,14 @@ export function useMember(memberId: string | null) {
 }
 
 /**
- * Every member the text identifies, trying card, phone and QR look-ups in the order
+ * Every member the text identifies: an email (anything with an @), or card, phone and QR look-ups in the order
  * lookupAttempts gives; an empty list when none matches (a QR code that is not valid here is
  * an error: the cashier must ask for a fresh one).
  */
 export async function findMembers(api: ApiClient, text: string): Promise<Member[]> {
+  if (text.includes("@")) {
+    return (await unwrap(api.GET("/v1/members", { params: { query: { email: text.trim() } } }))).members;
+  }
   for (const attempt of lookupAttempts(text)) {
     if (attempt.kind === "qr") {
       return [await unwrap(api.POST("/v1/members/qr", { body: { payload: attempt.value } }))];

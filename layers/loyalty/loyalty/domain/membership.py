@@ -16,7 +16,12 @@ from loyalty.domain.tiers import KEEP_MONTHS, TierChange, TierState, add_to_mont
 
 def tier_benefit(member: Member, program: Program) -> TierBenefit | None:
     """The earn multiplier of the member's tier, if the program has tiers."""
-    level = program.tiers.level(member.tier.tier) if program.tiers else None
+    return level_benefit(program, member.tier.tier)
+
+
+def level_benefit(program: Program, tier: str | None) -> TierBenefit | None:
+    """The earn multiplier of the tier called ``tier``; None without tiers or without that tier."""
+    level = program.tiers.level(tier) if program.tiers and tier else None
     return TierBenefit(name=level.name, earn_multiplier=level.earn_multiplier) if level else None
 
 

@@ -12,6 +12,8 @@ import { formatNumber } from "../../lib/money";
 import { MemberSummary } from "../../members/MemberSummary";
 import { useMember } from "../../members/queries";
 import { MemberActions } from "./MemberActions";
+import { CareActions } from "./MemberCare";
+import { MemberCards, MemberCoupons } from "./MemberCards";
 import { ScrollTable } from "../../layout/ScrollTable";
 
 function dateTime(iso: string, language: string): string {
@@ -167,7 +169,7 @@ function Deliveries({ memberId }: { memberId: string }) {
   );
 }
 
-/** A member's page: balance and tier, history, consents, the notifications sent. */
+/** A member's page: balance and tier, corrections, history, cards, coupons, consents, notifications. */
 export default function MemberPage() {
   const { t } = useTranslation();
   const { memberId = "" } = useParams();
@@ -186,15 +188,31 @@ export default function MemberPage() {
       <ErrorNote error={member.error} />
       {member.data && (
         <>
-          <MemberSummary member={member.data} actions={<MemberActions member={member.data} />} />
+          <MemberSummary
+            member={member.data}
+            actions={
+              <>
+                <MemberActions member={member.data} />
+                <CareActions member={member.data} />
+              </>
+            }
+          />
           <Tabs defaultValue="history" keepMounted={false}>
             <Tabs.List>
               <Tabs.Tab value="history">{t("member.history")}</Tabs.Tab>
+              <Tabs.Tab value="cards">{t("cards.title")}</Tabs.Tab>
+              <Tabs.Tab value="coupons">{t("cards.coupons")}</Tabs.Tab>
               <Tabs.Tab value="consents">{t("member.consents")}</Tabs.Tab>
               <Tabs.Tab value="notifications">{t("member.notifications")}</Tabs.Tab>
             </Tabs.List>
             <Tabs.Panel value="history" pt="md">
               <History memberId={memberId} />
+            </Tabs.Panel>
+            <Tabs.Panel value="cards" pt="md">
+              <MemberCards member={member.data} />
+            </Tabs.Panel>
+            <Tabs.Panel value="coupons" pt="md">
+              <MemberCoupons member={member.data} />
             </Tabs.Panel>
             <Tabs.Panel value="consents" pt="md">
               <Consents memberId={memberId} />

@@ -13,6 +13,7 @@ import { ErrorNote } from "../../layout/ErrorNote";
 import { formatNumber } from "../../lib/money";
 import { findMembers, type Member } from "../../members/queries";
 import { ScrollTable } from "../../layout/ScrollTable";
+import { MemberList } from "./MemberList";
 
 interface EnrollForm {
   phone: string;
@@ -77,7 +78,7 @@ function EnrollDialog({ opened, onClose }: { opened: boolean; onClose: () => voi
   );
 }
 
-/** Find members by phone or card (what the API can look up today) and enroll new ones. */
+/** Find a member by phone, card or email; browse the list with filters; enroll new ones. */
 export default function MembersScreen() {
   const { t, i18n } = useTranslation();
   const api = useApi();
@@ -146,6 +147,7 @@ export default function MembersScreen() {
           </Table>
         </ScrollTable>
       )}
+      {members === undefined && <MemberList />}
       {enrolling && <EnrollDialog opened onClose={() => setEnrolling(false)} />}
     </Stack>
   );

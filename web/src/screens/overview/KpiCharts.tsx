@@ -4,7 +4,8 @@ import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 
 import { formatKopecks, formatNumber, formatPercent } from "../../lib/money";
-import { beforeAfter, type CohortRow, type KpiReport, type MonthlyKpi } from "./kpi";
+import type { Schemas } from "../../api/client";
+import { baselineOf, beforeAfter, type CohortRow, type KpiReport, type MonthlyKpi } from "./kpi";
 import { ScrollTable } from "../../layout/ScrollTable";
 
 function ChartCard({ title, children }: { title: string; children: ReactNode }) {
@@ -18,7 +19,14 @@ function ChartCard({ title, children }: { title: string; children: ReactNode }) 
   );
 }
 
-const rub = (kopecks: number) => kopecks / 100;
+const rub = (kopecks: number | null) => (kopecks === null ? null : kopecks / 100);
+
+/** A figure the API could not compute (no purchases, no members yet) reads as a dash, not a zero. */
+export const DASH = "—";
+
+function orDash<T>(value: T | null, format: (value: T) => string): string {
+  return value === null ? DASH : format(value);
+}
 
 /** Monthly charts of the analytics KPIs. */
 export function KpiCharts({ months }: { months: MonthlyKpi[] }) {
@@ -29,14 +37,14 @@ export function KpiCharts({ months }: { months: MonthlyKpi[] }) {
   const data = months.map((m) => ({
     month: m.month,
     // Before the first member there is no members' figure: a gap, not a zero.
-    aovMembers: m.purchases_members > 0 ? rub(m.aov_members_kopecks) : null,
+    aovMembers: rub(m.aov_members_kopecks),
     aovOthers: rub(m.aov_anonymous_kopecks),
     purchasesMembers: m.purchases_members,
     purchasesOthers: m.purchases_anonymous,
     newMembers: m.members_new,
-    retention: m.members_total > 0 ? m.retention_rate : null,
-    churn: m.members_total > 0 ? m.churn_rate : null,
-    engagement: m.members_total > 0 ? m.engagement_rate : null,
+    retention: m.retention_rate,
+    churn: m.churn_rate,
+    engagement: m.engagement_rate,
     liability: rub(m.liability_kopecks),
     cost: rub(m.program_cost_kopecks),
     incremental: rub(m.incremental_revenue_kopecks),
@@ -96,39 +104,84 @@ export function KpiCharts({ months }: { months: MonthlyKpi[] }) {
   );
 }
 
-/** The latest month's headline figures. */
+/** The latest month's headline figures; each card has a test id named after its API field. */
 export function KpiCards({ month }: { month: MonthlyKpi }) {
   const { t, i18n } = useTranslation();
-  const money = (k: number) => formatKopecks(k, i18n.language);
-  const cards: [string, string][] = [
-    [t("overview.kpi.aovMembers"), money(month.aov_members_kopecks)],
-    [t("overview.kpi.aovOthers"), money(month.aov_anonymous_kopecks)],
-    [t("overview.kpi.membersNew"), formatNumber(month.members_new, i18n.language)],
-    [t("overview.kpi.retention"), formatPercent(month.retention_rate, i18n.language)],
-    [t("overview.kpi.churn"), formatPercent(month.churn_rate, i18n.language)],
-    [t("overview.kpi.engagement"), formatPercent(month.engagement_rate, i18n.language)],
-    [t("overview.kpi.liability"), money(month.liability_kopecks)],
-    [t("overview.kpi.roi"), month.roi === null ? "—" : formatPercent(month.roi, i18n.language, 0)],
+  const money = (k: number | null) => orDash(k, (v) => formatKopecks(v, i18n.language));
+  const count = (n: number | null) => orDash(n, (v) => formatNumber(v, i18n.language));
+  const percent = (r: number | null, digits = 1) => orDash(r, (v) => formatPercent(v, i18n.language, digits));
+  const cards: [string, string, string][] = [
+    ["aov_members_kopecks", t("overview.kpi.aovMembers"), money(month.aov_members_kopecks)],
+    ["aov_anonymous_kopecks", t("overview.kpi.aovOthers"), money(month.aov_anonymous_kopecks)],
+    ["purchases_members", t("overview.kpi.purchasesMembers"), count(month.purchases_members)],
+    ["purchases_anonymous", t("overview.kpi.purchasesOthers"), count(month.purchases_anonymous)],
+    ["members_new", t("overview.kpi.membersNew"), count(month.members_new)],
+    ["members_active", t("overview.kpi.membersActive"), count(month.members_active)],
+    ["members_total", t("overview.kpi.membersTotal"), count(month.members_total)],
+    ["purchase_frequency", t("overview.kpi.frequency"), orDash(month.purchase_frequency, (v) => formatNumber(Math.round(v * 100) / 100, i18n.language))],
+    ["retention_rate", t("overview.kpi.retention"), percent(month.retention_rate)],
+    ["churn_rate", t("overview.kpi.churn"), percent(month.churn_rate)],
+    ["engagement_rate", t("overview.kpi.engagement"), percent(month.engagement_rate)],
+    ["points_outstanding", t("overview.kpi.pointsOutstanding"), count(month.points_outstanding)],
+    ["liability_kopecks", t("overview.kpi.liability"), money(month.liability_kopecks)],
+    ["program_cost_kopecks", t("overview.kpi.cost"), money(month.program_cost_kopecks)],
+    ["incremental_revenue_kopecks", t("overview.kpi.incremental"), money(month.incremental_revenue_kopecks)],
+    ["roi", t("overview.kpi.roi"), percent(month.roi, 0)],
   ];
   return (
-    <SimpleGrid cols={{ base: 2, sm: 4 }}>
-      {cards.map(([label, value]) => (
-        <Paper key={label} withBorder p="md" radius="md">
-          <Text size="sm" c="dimmed">
-            {label}
-          </Text>
-          <Text size="xl" fw={700}>
-            {value}
-          </Text>
-        </Paper>
-      ))}
-    </SimpleGrid>
+    <Paper withBorder p="md" radius="md" component="section" aria-labelledby="kpi-cards-title">
+      <Title order={4} size="h5" mb="sm" id="kpi-cards-title">
+        {t("overview.latestMonth", { month: month.month })}
+      </Title>
+      <SimpleGrid cols={{ base: 2, sm: 4 }}>
+        {cards.map(([field, label, value]) => (
+          <div key={field}>
+            <Text size="sm" c="dimmed">
+              {label}
+            </Text>
+            <Text size="xl" fw={700} data-testid={`kpi-${field}`}>
+              {value}
+            </Text>
+          </div>
+        ))}
+      </SimpleGrid>
+    </Paper>
+  );
+}
+
+/** Gift cards sold, spent and still to be spent, per month (GET /v1/reports/gift-cards). */
+export function GiftCardChart({ months }: { months: Schemas["GiftCardMonth"][] }) {
+  const { t, i18n } = useTranslation();
+  const money = (roubles: number) => formatKopecks(Math.round(roubles * 100), i18n.language);
+  const data = months.map((m) => ({
+    month: m.month,
+    sold: m.nominal_sold_kopecks / 100,
+    redeemed: m.redeemed_kopecks / 100,
+    outstanding: m.outstanding_kopecks / 100,
+  }));
+  return (
+    <ChartCard title={t("overview.charts.giftCards")}>
+      <CompositeChart
+        h={240}
+        data={data}
+        dataKey="month"
+        withLegend
+        legendProps={{ verticalAlign: "bottom" }}
+        valueFormatter={money}
+        series={[
+          { name: "sold", label: t("overview.series.giftSold"), color: "blue.7", type: "bar" },
+          { name: "redeemed", label: t("overview.series.giftRedeemed"), color: "teal.7", type: "bar" },
+          { name: "outstanding", label: t("overview.series.giftOutstanding"), color: "orange.7", type: "line" },
+        ]}
+      />
+    </ChartCard>
   );
 }
 
 export function BeforeAfterTable({ months }: { months: MonthlyKpi[] }) {
   const { t, i18n } = useTranslation();
-  const rows = beforeAfter(months);
+  const baseline = baselineOf(months);
+  const rows = beforeAfter(months, baseline);
   const cell = (value: number | null, money: boolean, percent: boolean) =>
     value === null
       ? "—"
@@ -161,6 +214,13 @@ export function BeforeAfterTable({ months }: { months: MonthlyKpi[] }) {
           </Table.Tbody>
         </Table>
       </ScrollTable>
+      {baseline !== null && (
+        <Text size="sm" c="dimmed" mt="xs" data-testid="baseline-note">
+          {baseline.preProgram
+            ? t("overview.baselineNote", { before: baseline.before.join(", "), start: baseline.start })
+            : t("overview.baselineNoPre", { start: baseline.start })}
+        </Text>
+      )}
     </ChartCard>
   );
 }
@@ -188,7 +248,7 @@ export function heatColors(share: number): { background: string; color: string }
 /** Cohort retention as a heat map: a table whose cells are shaded by the share still active. */
 export function CohortHeatmap({ cohorts }: { cohorts: CohortRow[] }) {
   const { t, i18n } = useTranslation();
-  const width = Math.max(0, ...cohorts.map((c) => c.retention.length));
+  const width = Math.max(0, ...cohorts.map((c) => c.active.length));
   return (
     <ChartCard title={t("overview.cohorts")}>
       <ScrollTable minWidth={Math.max(480, 80 + width * 56)} label={t("overview.cohorts")}>
@@ -206,12 +266,18 @@ export function CohortHeatmap({ cohorts }: { cohorts: CohortRow[] }) {
           </Table.Thead>
           <Table.Tbody>
             {cohorts.map((cohort) => (
-              <Table.Tr key={cohort.cohort}>
-                <Table.Th scope="row">{cohort.cohort}</Table.Th>
+              <Table.Tr key={cohort.month}>
+                <Table.Th scope="row">{cohort.month}</Table.Th>
                 <Table.Td ta="right">{formatNumber(cohort.members, i18n.language)}</Table.Td>
                 {Array.from({ length: width }, (_, i) => {
-                  const share = cohort.retention[i];
+                  const share = cohort.active[i];
                   if (share === undefined) return <Table.Td key={i} />;
+                  if (share === null)
+                    return (
+                      <Table.Td key={i} ta="center">
+                        {DASH}
+                      </Table.Td>
+                    );
                   const { background, color } = heatColors(share);
                   return (
                     <Table.Td key={i} ta="center" style={{ background, color }}>
@@ -228,16 +294,19 @@ export function CohortHeatmap({ cohorts }: { cohorts: CohortRow[] }) {
   );
 }
 
-export function KpiSection({ report }: { report: KpiReport }) {
+export function KpiSection({ report, giftCards }: { report: KpiReport; giftCards: Schemas["GiftCardMonth"][] | undefined }) {
   const { t } = useTranslation();
   const latest = report.months.at(-1);
+  const cohorts = report.cohorts.filter((cohort) => cohort.members > 0);
   if (latest === undefined) return <Text>{t("overview.noMonths")}</Text>;
   return (
     <>
       <KpiCards month={latest} />
       <KpiCharts months={report.months} />
       <BeforeAfterTable months={report.months} />
-      {report.cohorts.length > 0 && <CohortHeatmap cohorts={report.cohorts} />}
+      {/* A month nobody joined in is a row of dashes: left out. */}
+      {cohorts.length > 0 && <CohortHeatmap cohorts={cohorts} />}
+      {giftCards !== undefined && <GiftCardChart months={giftCards} />}
     </>
   );
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { addMonths, beforeAfter, type MonthlyKpi, parseKpiReport, programStart } from "./kpi";
+import { addMonths, baselineOf, beforeAfter, type MonthlyKpi } from "./kpi";
 
+/** A month of a shop without a program: anonymous sales only, every members' ratio null. */
 function month(m: string, overrides: Partial<MonthlyKpi> = {}): MonthlyKpi {
   return {
     month: m,
@@ -12,12 +13,12 @@ function month(m: string, overrides: Partial<MonthlyKpi> = {}): MonthlyKpi {
     revenue_members_kopecks: 0,
     purchases_anonymous: 100,
     revenue_anonymous_kopecks: 50_000_00,
-    aov_members_kopecks: 0,
+    aov_members_kopecks: null,
     aov_anonymous_kopecks: 50_000,
     aov_all_kopecks: 50_000,
-    purchase_frequency: 0,
-    retention_rate: 0,
-    churn_rate: 0,
+    purchase_frequency: null,
+    retention_rate: null,
+    churn_rate: null,
     engagement_rate: 0,
     points_issued: 0,
     points_redeemed: 0,
@@ -26,9 +27,9 @@ function month(m: string, overrides: Partial<MonthlyKpi> = {}): MonthlyKpi {
     points_outstanding: 0,
     liability_kopecks: 0,
     program_cost_kopecks: 0,
-    incremental_revenue_kopecks: 0,
+    incremental_revenue_kopecks: null,
     roi: null,
-    clv_kopecks: 0,
+    clv_kopecks: null,
     ...overrides,
   };
 }
@@ -41,24 +42,21 @@ describe("addMonths", () => {
   });
 });
 
-describe("parseKpiReport", () => {
-  it("sorts months and keeps cohorts", () => {
-    const report = parseKpiReport({
-      months: [month("2026-02"), month("2026-01")],
-      cohorts: [{ cohort: "2026-01", members: 10, retention: [1, 0.5] }],
-    });
-    expect(report.months.map((m) => m.month)).toEqual(["2026-01", "2026-02"]);
-    expect(report.cohorts[0]?.retention).toEqual([1, 0.5]);
+describe("baselineOf", () => {
+  it("starts at the first new member and takes up to three months before it", () => {
+    const months = ["2025-11", "2025-12", "2026-01", "2026-02"].map((m) => month(m));
+    months.push(month("2026-03", { members_new: 5, members_total: 5 }));
+    expect(baselineOf(months)).toEqual({ before: ["2025-12", "2026-01", "2026-02"], start: "2026-03", preProgram: true });
   });
 
-  it("refuses a month with a missing figure, naming it", () => {
-    const broken: Partial<MonthlyKpi> = month("2026-01");
-    delete broken.liability_kopecks;
-    expect(() => parseKpiReport({ months: [broken] })).toThrow(/liability_kopecks/);
+  it("uses the earliest month when the range holds no month before the program", () => {
+    const months = [month("2026-04", { members_new: 3 }), month("2026-03", { members_new: 2 })];
+    expect(baselineOf(months)).toEqual({ before: ["2026-03"], start: "2026-03", preProgram: false });
+    expect(baselineOf([month("2026-01"), month("2026-02")])).toMatchObject({ start: "2026-01", preProgram: false });
   });
 
-  it("refuses a malformed month label", () => {
-    expect(() => parseKpiReport({ months: [month("2026-13")] })).toThrow(/bad month/);
+  it("is null without months", () => {
+    expect(baselineOf([])).toBeNull();
   });
 });
 
@@ -66,24 +64,26 @@ describe("beforeAfter", () => {
   const months = [
     month("2026-01", { aov_all_kopecks: 40_000 }),
     month("2026-02", { aov_all_kopecks: 50_000 }),
-    month("2026-03", { aov_all_kopecks: 60_000, members_total: 5, purchases_members: 20, purchases_anonymous: 80 }),
-    month("2026-06", { aov_all_kopecks: 70_000, members_total: 40, purchases_members: 50, purchases_anonymous: 50 }),
+    month("2026-03", { aov_all_kopecks: 60_000, members_new: 5, members_total: 5, purchases_members: 20, purchases_anonymous: 80 }),
+    month("2026-06", { aov_all_kopecks: 70_000, members_total: 40, purchases_members: 50, purchases_anonymous: 50, engagement_rate: 0.5, purchase_frequency: 1.25 }),
   ];
-
-  it("starts where the first member is", () => {
-    expect(programStart(months)).toBe("2026-03");
-  });
 
   it("averages the months before and picks months 3 and 6 after", () => {
     const rows = beforeAfter(months);
-    const aov = rows.find((row) => row.metric === "aov_all_kopecks");
-    expect(aov).toMatchObject({ before: 45_000, after3: 70_000, after6: null, money: true });
-    const share = rows.find((row) => row.metric === "member_share");
-    expect(share).toMatchObject({ before: 0, after3: 0.5, percent: true });
+    expect(rows.find((row) => row.metric === "aov_all_kopecks")).toMatchObject({ before: 45_000, after3: 70_000, after6: null, money: true });
+    expect(rows.find((row) => row.metric === "member_share")).toMatchObject({ before: 0, after3: 0.5, percent: true });
+    expect(rows.find((row) => row.metric === "purchases")).toMatchObject({ before: 100, after3: 100 });
   });
 
-  it("has nothing to compare without members", () => {
-    const rows = beforeAfter([month("2026-01")]);
-    expect(rows.every((row) => row.before === null && row.after3 === null)).toBe(true);
+  it("leaves a figure the API could not compute out instead of counting it as zero", () => {
+    const rows = beforeAfter(months);
+    // No members before the program: no purchase frequency, not "0 purchases per member".
+    expect(rows.find((row) => row.metric === "purchase_frequency")).toMatchObject({ before: null, after3: 1.25 });
+    const quiet = [month("2026-01", { aov_all_kopecks: null }), month("2026-02", { aov_all_kopecks: 30_000 }), month("2026-03", { members_new: 1 })];
+    expect(beforeAfter(quiet).find((row) => row.metric === "aov_all_kopecks")?.before).toBe(30_000);
+  });
+
+  it("has nothing to compare without months", () => {
+    expect(beforeAfter([]).every((row) => row.before === null && row.after3 === null && row.after6 === null)).toBe(true);
   });
 });

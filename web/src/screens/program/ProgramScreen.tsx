@@ -29,6 +29,7 @@ import { useApi } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { Loading } from "../../layout/Loading";
 import { localizeProblem } from "../../lib/validation";
+import { EarnPreview } from "./EarnPreview";
 import { type Form, MoneyInput, Num } from "./fields";
 import {
   DEFAULT_TIERS,
@@ -532,6 +533,7 @@ function ProgramEditor({ loaded, onReload }: { loaded: ProgramView; onReload: ()
         )}
         {!invalid && !conflict && <ErrorNote error={save.error} />}
         <Earning form={form} />
+        <EarnPreview form={form} />
         <Redemption form={form} />
         <Expiry form={form} />
         <Categories form={form} />
