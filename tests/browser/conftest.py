@@ -82,7 +82,9 @@ class App:
         self.page.goto(f"{self.base}/app/{path}")
 
     def connect(self, key: str = DEMO_KEY, till_only: bool = False) -> None:
+        """Sign in as a device with the shop's API key (the second tab of the sign-in screen)."""
         self.open("connect")
+        self.page.get_by_role("tab", name="Ключ устройства").click()
         self.page.get_by_label("Ключ API магазина").fill(key)
         if till_only:
             self.page.get_by_label("Это устройство — касса").check()

@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 def test_a_wrong_key_is_refused_in_place_and_the_right_one_opens_the_overview(app: App) -> None:
     app.open()
     expect(app.page).to_have_url(re.compile(r"/app/connect$"))
+    app.page.get_by_role("tab", name="Ключ устройства").click()
     app.page.get_by_label("Ключ API магазина").fill("lk_not_a_key")
     app.page.get_by_role("button", name="Войти").click()
     expect(app.page.get_by_text("Ключ не принят")).to_be_visible()

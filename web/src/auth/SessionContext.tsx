@@ -3,10 +3,11 @@ import { createContext, type ReactNode, useContext, useMemo, useState, useSyncEx
 import { type ApiClient, createApi } from "../api/client";
 import type { AppConfig } from "../config";
 import { apiKeyMethod } from "./apiKey";
+import { staffMethod } from "./staff";
 import { clearSession, restoreSession, type Session, type SessionMethod, saveSession } from "./session";
 
-/** Every way of signing in the app knows; staff accounts join this list. */
-export const SESSION_METHODS: readonly SessionMethod[] = [apiKeyMethod];
+/** Every way of signing in the app knows. */
+export const SESSION_METHODS: readonly SessionMethod[] = [staffMethod, apiKeyMethod];
 
 /** The current session, outside React so the API client (created once) always sees the latest. */
 class SessionStore {
@@ -48,6 +49,11 @@ export function SessionProvider({ config, children }: { config: AppConfig; child
   const session = useSyncExternalStore(store.subscribe, store.get);
   const value = useMemo(() => {
     const signOut = () => {
+      // Best effort: the tokens end at the server too; the app forgets them either way.
+      store
+        .get()
+        ?.end?.()
+        .catch(() => undefined);
       clearSession();
       store.set(null);
     };

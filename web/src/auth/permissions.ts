@@ -1,4 +1,4 @@
-/** What each role may open. The API enforces the same once staff accounts exist. */
+/** What each role may open (the API enforces the same on every route: x-roles in openapi.json). */
 import type { Role } from "./session";
 
 export type Screen =

@@ -1,8 +1,8 @@
 /**
  * One interface for "who is using the app": the screens see a Session (a role, a label, and the
  * credentials every API call carries) and never how it was obtained. Today a session comes from a
- * merchant API key (apiKey.ts: a till tablet bound to its key, or the owner's key); staff accounts
- * (Cognito tokens with roles) will be a second SessionMethod beside it, with no screen changed.
+ * merchant API key (apiKey.ts: a till tablet bound to its key, or the owner's key) or from a
+ * staff account (staff.ts: Cognito tokens through the API, the role from GET /v1/staff/me).
  */
 
 export type Role = "owner" | "manager" | "cashier";
@@ -18,6 +18,8 @@ export interface Session {
   credentials(): Promise<Record<string, string>>;
   /** What to keep so the session survives a reload; restored by its method's restore(). */
   persisted(): Record<string, unknown>;
+  /** Ends the session at the server too (a staff account's tokens), when there is one. */
+  end?(): Promise<void>;
 }
 
 /** A way to sign in. Each knows how to bring back the sessions it created. */

@@ -95,7 +95,7 @@ function NewOrder({ designs, onPlaced, onClose }: { designs: Design[]; onPlaced:
       const body: Schemas["GiftCardOrderRequest"] = {
         order_id: orderId,
         kind: v.kind,
-        design_id: blankToNull(v.design_id),
+        design_id: v.design_id, // the order names its design (the contract: a design or an artwork URL)
         quantity: v.quantity,
         nominal_kopecks: v.kind === "gift_card" && v.nominal_roubles !== "" ? Math.round(v.nominal_roubles * 100) : null,
         greeting: blankToNull(v.greeting),
@@ -108,11 +108,11 @@ function NewOrder({ designs, onPlaced, onClose }: { designs: Design[]; onPlaced:
           method: v.delivery.method,
           address: physical ? { ...v.delivery.address, apartment: blankToNull(v.delivery.address.apartment) } : null,
         },
-        payment: {
-          method: v.payment.method,
-          reference: v.payment.method === "money" ? blankToNull(v.payment.reference) : null,
-          member_id: v.payment.method === "points" ? blankToNull(v.payment.member_id) : null,
-        },
+        // The contract says which field each method needs (an empty one is the API's 400 to show).
+        payment:
+          v.payment.method === "money"
+            ? { method: "money", reference: v.payment.reference.trim() }
+            : { method: "points", member_id: v.payment.member_id.trim() },
       };
       return unwrap(api.POST("/v1/gift-cards/orders", { body }));
     },
