@@ -26,9 +26,20 @@ export const SCREENS: readonly Screen[] = [
 
 const ALLOWED: Record<Role, ReadonlySet<Screen>> = {
   owner: new Set(SCREENS),
-  manager: new Set(SCREENS),
+  // Webhooks are the owner's (the API lets managers read them, and only owners change them).
+  manager: new Set(SCREENS.filter((screen) => screen !== "webhooks")),
   cashier: new Set<Screen>(["till", "members"]),
 };
+
+/** Member care (edit, adjust, cards, block) is for managers and owners; a cashier finds and serves. */
+export function canCareForMembers(role: Role): boolean {
+  return role !== "cashier";
+}
+
+/** Exports carry personal data in clear: the owner's alone (the API refuses anyone else). */
+export function canExport(role: Role): boolean {
+  return role === "owner";
+}
 
 export function canOpen(role: Role, screen: Screen): boolean {
   return ALLOWED[role].has(screen);

@@ -5,7 +5,8 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { unwrap } from "../../api/client";
-import { useApi } from "../../auth/SessionContext";
+import { canExport } from "../../auth/permissions";
+import { useApi, useSession } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { ScrollTable } from "../../layout/ScrollTable";
 import { formatNumber } from "../../lib/money";
@@ -185,11 +186,12 @@ function ExportPanel() {
 /** Bring members or purchase history in from a CSV file, and take members or transactions out. */
 export default function DataScreen() {
   const { t } = useTranslation();
+  const { session } = useSession();
   return (
     <Stack>
       <Title order={2}>{t("screens.data")}</Title>
       <ImportPanel />
-      <ExportPanel />
+      {session !== null && canExport(session.role) && <ExportPanel />}
     </Stack>
   );
 }

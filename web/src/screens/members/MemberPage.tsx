@@ -5,7 +5,8 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
 import { type Schemas, unwrap } from "../../api/client";
-import { useApi } from "../../auth/SessionContext";
+import { canCareForMembers } from "../../auth/permissions";
+import { useApi, useSession } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { Loading } from "../../layout/Loading";
 import { formatNumber } from "../../lib/money";
@@ -174,6 +175,8 @@ export default function MemberPage() {
   const { t } = useTranslation();
   const { memberId = "" } = useParams();
   const member = useMember(memberId);
+  const { session } = useSession();
+  const caring = session !== null && canCareForMembers(session.role);
   return (
     <Stack>
       <Group>
@@ -193,14 +196,14 @@ export default function MemberPage() {
             actions={
               <>
                 <MemberActions member={member.data} />
-                <CareActions member={member.data} />
+                {caring && <CareActions member={member.data} />}
               </>
             }
           />
           <Tabs defaultValue="history" keepMounted={false}>
             <Tabs.List>
               <Tabs.Tab value="history">{t("member.history")}</Tabs.Tab>
-              <Tabs.Tab value="cards">{t("cards.title")}</Tabs.Tab>
+              {caring && <Tabs.Tab value="cards">{t("cards.title")}</Tabs.Tab>}
               <Tabs.Tab value="coupons">{t("cards.coupons")}</Tabs.Tab>
               <Tabs.Tab value="consents">{t("member.consents")}</Tabs.Tab>
               <Tabs.Tab value="notifications">{t("member.notifications")}</Tabs.Tab>
