@@ -35,6 +35,7 @@ from chalice.local import (
     NotAuthorizedError,
     ThreadedHTTPServer,
 )
+from loyalty.clock import utcnow
 from loyalty.http.errors import error_body
 from loyalty.http.request_auth import RequestAuthorizer
 
@@ -95,17 +96,19 @@ class AuthorizerCache:
         ttl = self.ttl(name)
         if identity is None or ttl <= 0:
             return ask()
-        key, now = (name, identity), time.monotonic()
+        # The stack's one clock: moved forward (PUT /_local/clock), cached answers age with the
+        # tokens they vouch for; moved back, an answer "from the future" is not trusted either.
+        key, now = (name, identity), utcnow().timestamp()
         with self._lock:
             cached = self._entries.get(key)
-        if cached is not None and cached[0] > now:
+        if cached is not None and 0 <= now - cached[0] < ttl:
             return copy.deepcopy(cached[1])
         result = ask()
         if result is not None:
             with self._lock:
                 if len(self._entries) >= self.MAX_ENTRIES:
-                    self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                self._entries[key] = (now + ttl, copy.deepcopy(result))
+                    self._entries = {k: v for k, v in self._entries.items() if 0 <= now - v[0] < ttl}
+                self._entries[key] = (now, copy.deepcopy(result))
         return result
 
 

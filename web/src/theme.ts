@@ -19,9 +19,10 @@ export const theme = createTheme({
   },
 });
 
-/** Secondary text dark enough for WCAG AA contrast (Mantine's default dimmed grey is 3.3:1). */
+/** Secondary text and errors dark enough for WCAG AA contrast (Mantine's default dimmed grey is 3.3:1). */
 export const cssVariables: CSSVariablesResolver = (t) => ({
   variables: {},
-  light: { "--mantine-color-dimmed": t.colors.gray[7] },
+  // The error red of invalid fields too: Mantine's red.6 on white is 3.6:1, red.8 passes AA.
+  light: { "--mantine-color-dimmed": t.colors.gray[7], "--mantine-color-error": t.colors.red[8] },
   dark: { "--mantine-color-dimmed": t.colors.dark[1] },
 });
