@@ -24,6 +24,7 @@ const NotificationsScreen = lazy(() => import("./screens/notifications/Notificat
 const GiftCardsScreen = lazy(() => import("./screens/giftcards/GiftCardsScreen"));
 const DataScreen = lazy(() => import("./screens/data/DataScreen"));
 const WebhooksScreen = lazy(() => import("./screens/webhooks/WebhooksScreen"));
+const AccessScreen = lazy(() => import("./screens/access/AccessScreen"));
 
 function newQueryClient(): QueryClient {
   return new QueryClient({
@@ -84,6 +85,7 @@ export function App({ config }: { config: AppConfig }) {
                 <Route path="gift-cards" element={<Allowed screen="gift-cards"><GiftCardsScreen /></Allowed>} />
                 <Route path="data" element={<Allowed screen="data"><DataScreen /></Allowed>} />
                 <Route path="webhooks" element={<Allowed screen="webhooks"><WebhooksScreen /></Allowed>} />
+                <Route path="access" element={<Allowed screen="access"><AccessScreen /></Allowed>} />
               </Route>
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>

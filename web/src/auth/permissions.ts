@@ -10,7 +10,8 @@ export type Screen =
   | "notifications"
   | "gift-cards"
   | "data"
-  | "webhooks";
+  | "webhooks"
+  | "access";
 
 export const SCREENS: readonly Screen[] = [
   "overview",
@@ -22,12 +23,13 @@ export const SCREENS: readonly Screen[] = [
   "gift-cards",
   "data",
   "webhooks",
+  "access",
 ];
 
 const ALLOWED: Record<Role, ReadonlySet<Screen>> = {
   owner: new Set(SCREENS),
   // Webhooks are the owner's (the API lets managers read them, and only owners change them).
-  manager: new Set(SCREENS.filter((screen) => screen !== "webhooks")),
+  manager: new Set(SCREENS.filter((screen) => screen !== "webhooks" && screen !== "access")),
   cashier: new Set<Screen>(["till", "members"]),
 };
 

@@ -10,6 +10,7 @@ import {
   IconSettings,
   IconTicket,
   IconUsers,
+  IconLock,
   IconWebhook,
 } from "@tabler/icons-react";
 import type { ReactNode } from "react";
@@ -30,6 +31,7 @@ const ICONS: Record<Screen, ReactNode> = {
   "gift-cards": <IconGift size={22} aria-hidden />,
   data: <IconFileImport size={22} aria-hidden />,
   webhooks: <IconWebhook size={22} aria-hidden />,
+  access: <IconLock size={22} aria-hidden />,
 };
 
 export function LanguageSwitch() {
