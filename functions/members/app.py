@@ -259,6 +259,7 @@ def member_transactions(member_id: str) -> object:
     request=QrScan,
     response=MemberView,
     errors=(404,),
+    reads_only=True,
 )
 def scan_qr() -> object:
     request = bp.parse(QrScan)

@@ -103,6 +103,7 @@ def put_templates() -> object:
     summary="Render a template with sample values, and count its SMS segments",
     request=TemplateBody,
     response=PreviewView,
+    reads_only=True,
 )
 def post_preview() -> object:
     bp.merchant_id()

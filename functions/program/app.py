@@ -57,6 +57,7 @@ def put_program() -> object:
     summary="What a sample purchase would earn, rule by rule, under the program or a draft of it (nothing written)",
     request=EarnPreviewRequest,
     response=EarnPreviewView,
+    reads_only=True,
 )
 def post_earn_preview() -> object:
     request = bp.parse(EarnPreviewRequest)

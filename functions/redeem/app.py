@@ -33,6 +33,7 @@ bp = ApiBlueprint(__name__, tags=("Redemptions",))
     request=QuoteRequest,
     response=QuoteResult,
     errors=(404, 422),
+    reads_only=True,
 )
 def post_quote() -> object:
     request = bp.parse(QuoteRequest)

@@ -107,6 +107,7 @@ class ApiBlueprint(ReusableBlueprint):
         tags: tuple[str, ...] = (),
         idempotent: bool = False,
         access: Access | None = None,
+        reads_only: bool = False,
         **kwargs: Any,
     ) -> Callable[..., Any]:
         """Chalice's route, plus documentation (see ``loyalty.http.docs.RouteDoc``); routes without a
@@ -114,7 +115,8 @@ class ApiBlueprint(ReusableBlueprint):
 
         A merchant route (``authorizer=merchant_key``) must say who may call it with ``access=``
         (``TILL``, ``MANAGE``, ``OWNER`` or ``STAFF`` from ``loyalty.http.access``): others are
-        refused with 403, and every change it makes is written to the audit log."""
+        refused with 403, and every change it makes is written to the audit log (a POST that changes
+        nothing, such as a quote or a preview, says ``reads_only=True`` and is not)."""
         merchant_route = isinstance(kwargs.get("authorizer"), MerchantAuthorizer)
         if merchant_route != (access is not None):
             raise TypeError(
@@ -146,11 +148,13 @@ class ApiBlueprint(ReusableBlueprint):
                         )
                     )
 
-            return register(self._guarded(view, path, access))
+            return register(self._guarded(view, path, access, audited=not reads_only))
 
         return decorator
 
-    def _guarded(self, view: Callable[..., Any], path: str, access: Access | None) -> Callable[..., Any]:
+    def _guarded(
+        self, view: Callable[..., Any], path: str, access: Access | None, *, audited: bool
+    ) -> Callable[..., Any]:
         """The view, answering domain errors in our shape; on a merchant route, only for the roles
         and scopes of ``access``, and with its changes written to the audit log."""
 
@@ -167,7 +171,7 @@ class ApiBlueprint(ReusableBlueprint):
             except ChaliceViewError as exc:
                 error_status, code = CHALICE_CODES.get(type(exc).__name__, (exc.STATUS_CODE, "error"))
                 answer = Response(body=error_body(code, str(exc)), status_code=error_status)
-            if principal is not None:
+            if principal is not None and audited:
                 self._audit(principal, f"{self.current_request.method} {path}", view.__name__, answer, view_kwargs)
             return answer
 
