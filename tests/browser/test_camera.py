@@ -42,7 +42,8 @@ def test_the_camera_reads_the_member_apps_qr_code(
     key = shop_key(shop)
     phone = "+79161110009"
     member = api(local, "POST", "/v1/members", key, {"phone": phone, "name": "Пётр"})
-    video = qr_video(app_qr_payload(local, shop, phone), tmp_path / "qr.y4m")
+    video = tmp_path / "qr.y4m"
+    video.write_bytes(b"")  # Chromium opens the file when the page asks for the camera, not at launch
     executable = shutil.which("chromium")
     assert executable is not None, "Debian's chromium is needed: apt-get install -y chromium"
     camera = [
@@ -56,6 +57,9 @@ def test_the_camera_reads_the_member_apps_qr_code(
         context.set_default_timeout(15_000)
         app = App(context.new_page(), local.api, [])
         app.connect(key, till_only=True)
+        # The app's code is valid for a minute: made just before the camera opens, as a shopper
+        # shows it at the till (a slow, loaded machine must not let it expire on the way).
+        qr_video(app_qr_payload(local, shop, phone), video)
         app.page.get_by_role("button", name="Камера").click()
         # decoding frames in a loaded CI machine's headless Chromium can take well over expect's 5 s
         expect(app.page.get_by_test_id("member-name")).to_have_text("Пётр", timeout=45_000)
