@@ -74,18 +74,22 @@ class ErrorResponse(Reply):
 MEMBER_REFERENCES = ("member_id", "card_number", "phone")
 
 
-def _given(field: str) -> dict[str, Any]:
-    """The schema of "``field`` is given": present, not null, not empty."""
-    return {"required": [field], "properties": {field: {"type": "string", "minLength": 1}}}
+def given_schema(*path: str, kind: str = "string") -> dict[str, Any]:
+    """The JSON schema of "the value at ``path`` is given" (present, not null, not empty), for the
+    cross-field rules the validators enforce and the API document states."""
+    leaf: dict[str, Any] = {"type": kind, **({"minLength": 1} if kind == "string" else {"minimum": 1})}
+    for name in reversed(path):
+        leaf = {"required": [name], "properties": {name: leaf}}
+    return leaf
 
 
 def exactly_one_member_reference() -> dict[str, Any]:
-    return {"oneOf": [_given(field) for field in MEMBER_REFERENCES]}
+    return {"oneOf": [given_schema(field) for field in MEMBER_REFERENCES]}
 
 
 def at_most_one_member_reference() -> dict[str, Any]:
     pairs = [(a, b) for i, a in enumerate(MEMBER_REFERENCES) for b in MEMBER_REFERENCES[i + 1 :]]
-    return {"not": {"anyOf": [{"allOf": [_given(a), _given(b)]} for a, b in pairs]}}
+    return {"not": {"anyOf": [{"allOf": [given_schema(a), given_schema(b)]} for a, b in pairs]}}
 
 
 class MemberRefFields(Request):

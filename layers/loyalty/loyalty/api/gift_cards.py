@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from loyalty.api.common import ClientId, Kopecks, Phone, Query, Reply, Request
+from loyalty.api.common import ClientId, Kopecks, Phone, Query, Reply, Request, given_schema
 from loyalty.domain.gift_cards import MAX_GIFT_CARDS_PER_ORDER, MAX_LOYALTY_CARDS_PER_ORDER
 
 
@@ -91,14 +91,6 @@ class PaymentIn(Request):
         return self
 
 
-def _given(*path: str, kind: str = "string") -> dict[str, Any]:
-    """The schema of "the value at ``path`` is given" (present, not null, not empty)."""
-    leaf: dict[str, Any] = {"type": kind, **({"minLength": 1} if kind == "string" else {"minimum": 1})}
-    for name in reversed(path):
-        leaf = {"required": [name], "properties": {name: leaf}}
-    return leaf
-
-
 def _is(*path: str, value: str) -> dict[str, Any]:
     leaf: dict[str, Any] = {"const": value}
     for name in reversed(path):
@@ -109,7 +101,7 @@ def _is(*path: str, value: str) -> dict[str, Any]:
 # The order's validators below, in the API document too (a client's validator or form learns them).
 _ORDER_RULES: dict[str, Any] = {
     "allOf": [
-        {"oneOf": [_given("design_id"), _given("artwork_url")]},
+        {"oneOf": [given_schema("design_id"), given_schema("artwork_url")]},
         {
             "if": _is("kind", value="loyalty_card"),
             "then": {
@@ -117,15 +109,15 @@ _ORDER_RULES: dict[str, Any] = {
                 "not": _is("payment", "method", value="points"),
             },
             "else": {
-                **_given("nominal_kopecks", kind="integer"),
+                **given_schema("nominal_kopecks", kind="integer"),
                 "properties": {
-                    **_given("nominal_kopecks", kind="integer")["properties"],
+                    **given_schema("nominal_kopecks", kind="integer")["properties"],
                     "quantity": {"maximum": MAX_GIFT_CARDS_PER_ORDER},
                 },
             },
         },
-        {"if": _is("delivery", "method", value="email"), "then": _given("recipient", "email")},
-        {"if": _is("delivery", "method", value="courier"), "then": _given("recipient", "phone")},
+        {"if": _is("delivery", "method", value="email"), "then": given_schema("recipient", "email")},
+        {"if": _is("delivery", "method", value="courier"), "then": given_schema("recipient", "phone")},
     ]
 }
 
