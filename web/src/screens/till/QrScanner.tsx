@@ -1,11 +1,12 @@
 import { Alert, Button, Modal, Stack, Text } from "@mantine/core";
-import { BrowserQRCodeReader, type IScannerControls } from "@zxing/browser";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 
+import { scanQrCodes } from "../../lib/qrCamera";
+
 /**
- * Reads a QR code with the device's camera (the back one on a phone or tablet) through ZXing,
- * and hands over the first text it decodes. The camera stops when the dialog closes.
+ * Reads a QR code with the device's camera (the back one on a phone or tablet) and hands over the
+ * first text it decodes. The camera stops when the dialog closes.
  */
 export default function QrScanner({ onDecoded, onClose }: { onDecoded: (text: string) => void; onClose: () => void }) {
   const { t } = useTranslation();
@@ -21,28 +22,11 @@ export default function QrScanner({ onDecoded, onClose }: { onDecoded: (text: st
 
   useEffect(() => {
     if (element === null || !supported) return undefined;
-    let controls: IScannerControls | null = null;
-    let stopped = false;
-    const reader = new BrowserQRCodeReader();
-    reader
-      .decodeFromConstraints({ video: { facingMode: "environment" } }, element, (result, _error, scanner) => {
-        if (result !== undefined) {
-          scanner.stop();
-          decoded.current(result.getText());
-        }
-      })
-      .then((started) => {
-        controls = started;
-        if (stopped) started.stop();
-      })
-      .catch((error: unknown) => {
-        const denied = error instanceof DOMException && error.name === "NotAllowedError";
-        setProblem(denied ? t("till.cameraDenied") : t("till.cameraUnavailable"));
-      });
-    return () => {
-      stopped = true;
-      controls?.stop();
-    };
+    return scanQrCodes(
+      element,
+      (text) => decoded.current(text),
+      (cause) => setProblem(cause === "denied" ? t("till.cameraDenied") : t("till.cameraUnavailable")),
+    );
   }, [element, supported, t]);
 
   return (
