@@ -1,9 +1,7 @@
 import {
-  Alert,
   Badge,
   Button,
   Code,
-  CopyButton,
   Group,
   Modal,
   Paper,
@@ -27,6 +25,7 @@ import { useApi } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
 import { Loading } from "../../layout/Loading";
 import { ScrollTable } from "../../layout/ScrollTable";
+import { SecretOnce } from "../../layout/SecretOnce";
 
 type Scope = Schemas["CreateKeyRequest"]["scope"];
 type StaffRole = Schemas["InviteStaffRequest"]["role"];
@@ -40,28 +39,16 @@ function when(iso: string | null | undefined, language: string): string {
     : "—";
 }
 
-/** A secret the API shows once: copy it now. */
-function SecretOnce({ secret, onClose }: { secret: string; onClose: () => void }) {
+function KeySecret({ secret, onClose }: { secret: string; onClose: () => void }) {
   const { t } = useTranslation();
   return (
-    <Stack>
-      <Alert color="orange" title={t("access.secretTitle")} role="status">
-        {t("access.secretOnce")}
-      </Alert>
-      <Code block data-testid="key-secret">
-        {secret}
-      </Code>
-      <Group>
-        <CopyButton value={secret}>
-          {({ copied, copy }) => (
-            <Button variant="light" onClick={copy}>
-              {copied ? t("webhooks.copied") : t("webhooks.copy")}
-            </Button>
-          )}
-        </CopyButton>
-        <Button onClick={onClose}>{t("webhooks.done")}</Button>
-      </Group>
-    </Stack>
+    <SecretOnce
+      secret={secret}
+      title={t("access.secretTitle")}
+      explanation={t("access.secretOnce")}
+      testId="key-secret"
+      onClose={onClose}
+    />
   );
 }
 
@@ -81,7 +68,7 @@ function CreateKey({ onClose }: { onClose: () => void }) {
   return (
     <Modal opened onClose={onClose} title={t("access.newKey")}>
       {create.data ? (
-        <SecretOnce secret={create.data.api_key} onClose={onClose} />
+        <KeySecret secret={create.data.api_key} onClose={onClose} />
       ) : (
         <form onSubmit={form.onSubmit((values) => create.mutate(values))} noValidate>
           <Stack>
@@ -185,7 +172,7 @@ function KeysPanel() {
       {creating && <CreateKey onClose={() => setCreating(false)} />}
       {rotated !== null && (
         <Modal opened onClose={() => setRotated(null)} title={t("access.rotated")}>
-          <SecretOnce secret={rotated} onClose={() => setRotated(null)} />
+          <KeySecret secret={rotated} onClose={() => setRotated(null)} />
         </Modal>
       )}
     </Stack>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Code, CopyButton, Group, Modal, MultiSelect, Paper, SegmentedControl, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, Modal, MultiSelect, Paper, SegmentedControl, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconPlus, IconSend } from "@tabler/icons-react";
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -9,6 +9,7 @@ import { type Schemas, unwrap } from "../../api/client";
 import { ApiError, formErrors } from "../../api/errors";
 import { useApi } from "../../auth/SessionContext";
 import { ErrorNote } from "../../layout/ErrorNote";
+import { SecretOnce } from "../../layout/SecretOnce";
 import { Loading } from "../../layout/Loading";
 import { ScrollTable } from "../../layout/ScrollTable";
 
@@ -96,24 +97,13 @@ function CreateEndpoint({ onClose, onCreated }: { onClose: () => void; onCreated
   return (
     <Modal opened onClose={onClose} title={t("webhooks.newTitle")} size="lg">
       {create.data ? (
-        <Stack>
-          <Alert color="orange" title={t("webhooks.secretTitle")} role="status">
-            {t("webhooks.secretOnce")}
-          </Alert>
-          <Code block data-testid="webhook-secret">
-            {create.data.secret}
-          </Code>
-          <Group>
-            <CopyButton value={create.data.secret}>
-              {({ copied, copy }) => (
-                <Button variant="light" onClick={copy}>
-                  {copied ? t("webhooks.copied") : t("webhooks.copy")}
-                </Button>
-              )}
-            </CopyButton>
-            <Button onClick={onClose}>{t("webhooks.done")}</Button>
-          </Group>
-        </Stack>
+        <SecretOnce
+          secret={create.data.secret}
+          title={t("webhooks.secretTitle")}
+          explanation={t("webhooks.secretOnce")}
+          testId="webhook-secret"
+          onClose={onClose}
+        />
       ) : (
         <form onSubmit={form.onSubmit((values) => create.mutate(values))} noValidate>
           <Stack>
