@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -72,6 +73,16 @@ def _swapped(value: Any, swaps: dict[str, str]) -> Any:
     return json.loads(text)
 
 
+def _shape(calls: list[Call]) -> list[tuple[str, list[str], int]]:
+    """Each request's operation, tables and size (its token aside: botocore makes one per call)."""
+    shape = []
+    for call in calls:
+        params = {name: value for name, value in call.params.items() if name != "ClientRequestToken"}
+        text = json.dumps(params, sort_keys=True)
+        shape.append((call.operation, sorted(set(re.findall(r'"TableName": "([^"]+)"', text))), len(text)))
+    return shape
+
+
 class Floor:
     """The recorded requests of one accrual, replayed through a bare client: the n-th replay reads
     and writes the n-th copy of the member under a fresh transaction id."""
@@ -92,8 +103,9 @@ class Floor:
         ]
         self._reads = [call for call in calls if call.operation == "GetItem" and "Item" in call.response]
         self._next = 0
-        self._prepared = [self._requests(n) for n in range(copies)]
-        self._seed(copies)
+        self._prepared = [self._requests(n) for n in range(copies + 1)]  # one more for the check
+        self._seed(copies + 1)
+        self._check(calls)
 
     def _swaps(self, n: int) -> dict[str, str]:
         member = f"{self._member_id[:-8]}{n:08d}"  # same length: same item sizes
@@ -110,6 +122,13 @@ class Floor:
             for read in self._reads:
                 table = read.params["TableName"]
                 self._client.put_item(TableName=table, Item=_swapped(read.response["Item"], swaps))
+
+    def _check(self, recorded: list[Call]) -> None:
+        """One replay, accepted, sends what the use case sent: the same requests, tables and sizes."""
+        with recording() as replayed:
+            self.replay()
+        if _shape(replayed) != _shape(recorded):
+            raise AssertionError(f"the floor is not the use case's requests: {_shape(replayed)} != {_shape(recorded)}")
 
     def replay(self) -> None:
         """One accrual's requests, in order, as the use case sent them (built before timing)."""
