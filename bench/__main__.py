@@ -18,7 +18,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from bench import http_latency, webhooks
+from bench import fair_floor, http_latency, webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -164,6 +164,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         results["expiry job, nothing due"] = measure(meter, lambda: expiry.run_expiry(later))
         results.update(webhooks.costs(meter, measure))
 
+    goal5 = fair_floor.run(merchant.merchant_id, member.member_id, now, cipher, RUNS)
     # Same number of accruals and bare transactions, interleaved in one run, as a ratio.
     client = boto3.client("dynamodb", region_name=REGION)
     bare_numbers = iter(range(10**9))
@@ -197,6 +198,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         f"{RUNS} accruals through the use case vs {RUNS} bare 3-item TransactWriteItems on the same moto: "
         f"ratio {use_case / bare:.2f} (use case {use_case:.2f}s, bare {bare:.2f}s; ratios only, this machine is noisy)"
     )
+    fair_floor.print_row(goal5)
     print()
     print("| scheduled job | members due | other members | result | DynamoDB calls | RCU |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -222,6 +224,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
             {
                 "per_operation": results,
                 "ratio_accrual_vs_bare_transaction": use_case / bare,
+                "goal5_accrual_vs_fair_floor": goal5,
                 "jobs": jobs,
                 "webhook_delivery": delivery,
                 "kpi_report": reports,
