@@ -291,11 +291,9 @@ def _split(activity: Activity) -> tuple[Activity, Activity]:
     the months before it belong to the history item."""
     series = (activity.spend_by_month, activity.earned_by_month, activity.purchases_by_month)
     newest = max((month for by_month in series for month in by_month), default="")
-    older, recent = (
-        Activity(*({m: v for m, v in by_month.items() if (m < newest) == keep} for by_month in series))
-        for keep in (True, False)
-    )
-    return older, recent
+    history = [{m: v for m, v in by_month.items() if m < newest} for by_month in series]
+    recent = [{m: v for m, v in by_month.items() if m >= newest} for by_month in series]
+    return Activity(*history), Activity(*recent)
 
 
 def _joined(history: Activity, recent: Activity) -> Activity:
