@@ -157,3 +157,29 @@ def test_the_history_item_is_written_when_a_month_closes_and_by_a_refund_of_an_o
     assert old_month not in member.activity.purchases_by_month
     assert old_month not in _raw(shop["merchant_id"], member_id)["MEMBER#HISTORY"]["purchases_by_month"]["M"]
     assert last_month in member.activity.purchases_by_month
+
+
+def test_a_member_item_written_before_history_items_moves_its_old_months_out_at_its_next_change(
+    shop: dict[str, Any],
+) -> None:
+    import boto3
+    from loyalty.data import members
+
+    now = shop["now"]
+    member_id, bought = _member_for(shop, "+79160000004", 2)
+    raw = _raw(shop["merchant_id"], member_id)
+    legacy = dict(raw["MEMBER"])  # as the member item was kept before: every month on it
+    for series in ("spend_by_month", "earned_by_month", "purchases_by_month"):
+        legacy[series] = {"M": {**raw["MEMBER#HISTORY"][series]["M"], **raw["MEMBER"][series]["M"]}}
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.put_item(TableName="members", Item=legacy)
+    dynamodb.delete_item(TableName="members", Key={"pk": legacy["pk"], "sk": {"S": "MEMBER#HISTORY"}})
+    months = {at.strftime("%Y-%m") for at in bought}
+    assert set(members.get(shop["merchant_id"], member_id).activity.spend_by_month) == months
+
+    _buy(shop, member_id, "after-upgrade", now + timedelta(hours=1))  # the same month: no month closes
+    raw = _raw(shop["merchant_id"], member_id)
+    this_month = now.strftime("%Y-%m")
+    assert set(raw["MEMBER#HISTORY"]["spend_by_month"]["M"]) == months - {this_month}
+    assert set(raw["MEMBER"]["spend_by_month"]["M"]) == {this_month}
+    assert set(members.get(shop["merchant_id"], member_id).activity.spend_by_month) == months

@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -335,7 +336,32 @@ def get(merchant_id: str, member_id: str, *, consistent: bool = True) -> Member:
     if MEMBER_SK not in raw:
         raise NotFound("member not found", code="member_not_found")
     history = MemberHistoryItem.from_raw_data(raw[HISTORY_SK]) if HISTORY_SK in raw else None
-    return _to_member(MemberItem.from_raw_data(raw[MEMBER_SK]), history)
+    member = _to_member(MemberItem.from_raw_data(raw[MEMBER_SK]), history)
+    _stored_histories.remember(member, _history_of(history))
+    return member
+
+
+class _StoredHistories:
+    """What the history item held when a member was read, by member and version: a change rewrites
+    the history item only when its months differ from that. A member item written before history
+    items existed holds every month and has no history item: its first change moves them out."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._read: OrderedDict[tuple[str, str, int], Activity] = OrderedDict()
+
+    def remember(self, member: Member, history: Activity) -> None:
+        self._read[(member.merchant_id, member.member_id, member.version)] = history
+        if len(self._read) > self.LIMIT:
+            self._read.popitem(last=False)
+
+    def stored(self, member: Member) -> Activity | None:
+        """None: not read here, so not known (the history item is then written, never assumed)."""
+        return self._read.get((member.merchant_id, member.member_id, member.version))
+
+
+_stored_histories = _StoredHistories()
 
 
 def get_by_ref(member_ref: str) -> Member:
@@ -712,7 +738,8 @@ def stage_change(tx: Transaction, change: MemberChange, *, mark_welcome: bool = 
     else:
         tx.put(item, condition=MemberItem.version == before.version, name="member")
     history = _split(after.activity)[0]
-    if history != (_split(before.activity)[0] if before else Activity()):
+    stored = _stored_histories.stored(before) if before else Activity()
+    if history != stored:
         tx.put(_history_item(after, history))  # guarded by the member's version in the same transaction
     _stage_lookups(tx, before, after)
     _stage_birthday(tx, before, after)
