@@ -18,7 +18,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from bench import fair_floor, http_latency, webhooks
+from bench import cost, fair_floor, http_latency, webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -219,6 +219,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
     )
     over_http = http_latency.measure()
     http_latency.print_table(over_http)
+    cost.report()
     with open(os.path.join(os.path.dirname(__file__), "last-run.json"), "w", encoding="utf-8") as handle:
         json.dump(
             {

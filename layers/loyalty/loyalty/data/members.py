@@ -4,6 +4,10 @@ referral code), the welcome markers, the birthday index, coupons and push device
 Keys:
 - member           pk ``<merchant>#<member>``            sk ``MEMBER``  (sparse GSIs ``by_merchant``,
                    ``by_last_purchase``)
+- member history   pk ``<merchant>#<member>``            sk ``MEMBER#HISTORY`` (the member's activity of
+                   the months before its newest: read with the member in one Query, written only
+                   when those months change, so a purchase rewrites a member item of the same size
+                   whatever the member's age)
 - look-up          pk ``PHONE|EMAIL|CARD|REF#<merchant>#<value>`` sk ``LOOKUP`` -> member id (unique per
                    merchant; phones and emails by keyed hash; a blocked card's stays, finding no one)
 - welcome marker   pk ``WELCOME#<merchant>#<phone hash>``  sk ``WELCOME`` (a welcome bonus was paid to this phone)
@@ -22,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -48,6 +53,7 @@ from loyalty.domain.wallet import Wallet
 from loyalty.errors import InvalidRequest, NotFound
 
 MEMBER_SK = "MEMBER"
+HISTORY_SK = "MEMBER#HISTORY"  # begins with MEMBER_SK: one Query reads the member and its history
 LOOKUP_SK = "LOOKUP"
 COUPON_SK = "COUPON"
 BIRTHDAY_SHARDS = 4
@@ -137,6 +143,15 @@ class MemberItem(_MembersTable):
     version = NumberAttribute(default=0)
 
 
+class MemberHistoryItem(_MembersTable):
+    """A member's activity of the months before the newest one (``domain.member.Activity``): what
+    the tier window and the KPI visits read, kept off the member item that every purchase rewrites."""
+
+    spend_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    earned_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+    purchases_by_month = MapAttribute(default=dict)  # type: ignore[var-annotated,no-untyped-call]
+
+
 class LookupItem(_MembersTable):
     # None while a plastic card is only reserved, and once a card is blocked (never "": member_id is
     # the by_merchant index's key, and DynamoDB refuses an empty string for an index key)
@@ -187,7 +202,10 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _to_member(item: MemberItem) -> Member:
+def _to_member(item: MemberItem, history: MemberHistoryItem | None = None) -> Member:
+    recent = Activity(
+        plain_ints(item.spend_by_month), plain_ints(item.earned_by_month), plain_ints(item.purchases_by_month)
+    )
     return Member(
         merchant_id=item.merchant_id,
         member_id=item.member_id,
@@ -209,9 +227,7 @@ def _to_member(item: MemberItem) -> Member:
             int(item.spend_total_kopecks),
             item.last_purchase_at,
         ),
-        activity=Activity(
-            plain_ints(item.spend_by_month), plain_ints(item.earned_by_month), plain_ints(item.purchases_by_month)
-        ),
+        activity=_joined(_history_of(history), recent),
         referral=Referral(item.referral_code, item.referred_by, bool(item.referral_done)),
         stamps=plain_ints(item.stamps),
         consents={name: bool(value) for name, value in plain_map(item.consents).items()},
@@ -224,6 +240,7 @@ def _to_member(item: MemberItem) -> Member:
 
 def _to_item(member: Member) -> MemberItem:
     tier, totals, contact = member.tier, member.totals, member.contact
+    recent = _split(member.activity)[1]
     return MemberItem(
         member_key(member.merchant_id, member.member_id),
         MEMBER_SK,
@@ -254,9 +271,9 @@ def _to_item(member: Member) -> MemberItem:
         purchases_count=totals.purchases,
         spend_total_kopecks=totals.spend_kopecks,
         last_purchase_at=totals.last_purchase_at,
-        spend_by_month=dict(member.activity.spend_by_month),
-        earned_by_month=dict(member.activity.earned_by_month),
-        purchases_by_month=dict(member.activity.purchases_by_month),
+        spend_by_month=dict(recent.spend_by_month),
+        earned_by_month=dict(recent.earned_by_month),
+        purchases_by_month=dict(recent.purchases_by_month),
         referral_code=member.referral.code,
         referred_by=member.referral.referred_by,
         referral_done=member.referral.done,
@@ -269,13 +286,82 @@ def _to_item(member: Member) -> MemberItem:
     )
 
 
+# ---- a member's activity: the newest month on the member item, the months before in its history --
+def _split(activity: Activity) -> tuple[Activity, Activity]:
+    """(history, recent): the recent part is the newest month that any of the three series has;
+    the months before it belong to the history item."""
+    series = (activity.spend_by_month, activity.earned_by_month, activity.purchases_by_month)
+    newest = max((month for by_month in series for month in by_month), default="")
+    history = [{m: v for m, v in by_month.items() if m < newest} for by_month in series]
+    recent = [{m: v for m, v in by_month.items() if m >= newest} for by_month in series]
+    return Activity(*history), Activity(*recent)
+
+
+def _joined(history: Activity, recent: Activity) -> Activity:
+    return Activity(
+        {**history.spend_by_month, **recent.spend_by_month},
+        {**history.earned_by_month, **recent.earned_by_month},
+        {**history.purchases_by_month, **recent.purchases_by_month},
+    )
+
+
+def _history_of(item: MemberHistoryItem | None) -> Activity:
+    if item is None:
+        return Activity()
+    return Activity(
+        plain_ints(item.spend_by_month), plain_ints(item.earned_by_month), plain_ints(item.purchases_by_month)
+    )
+
+
+def _history_item(member: Member, history: Activity) -> MemberHistoryItem:
+    return MemberHistoryItem(
+        member_key(member.merchant_id, member.member_id),
+        HISTORY_SK,
+        spend_by_month=dict(history.spend_by_month),
+        earned_by_month=dict(history.earned_by_month),
+        purchases_by_month=dict(history.purchases_by_month),
+    )
+
+
 def get(merchant_id: str, member_id: str, *, consistent: bool = True) -> Member:
-    """The member as stored (erased ones too: callers decide what an erased member means)."""
-    try:
-        item = MemberItem.get(member_key(merchant_id, member_id), MEMBER_SK, consistent_read=consistent)
-    except DoesNotExist as exc:
-        raise NotFound("member not found", code="member_not_found") from exc
-    return _to_member(item)
+    """The member as stored (erased ones too: callers decide what an erased member means), with
+    its whole activity: one Query reads the member item and its history item (the same read
+    units as the member item alone while both fit in 4 KB)."""
+    found = MemberItem._get_connection().query(
+        member_key(merchant_id, member_id),
+        range_key_condition=MemberItem.sk.startswith(MEMBER_SK),
+        consistent_read=consistent,
+    )
+    raw = {str(item["sk"]["S"]): item for item in found.get("Items", [])}
+    if MEMBER_SK not in raw:
+        raise NotFound("member not found", code="member_not_found")
+    history = MemberHistoryItem.from_raw_data(raw[HISTORY_SK]) if HISTORY_SK in raw else None
+    member = _to_member(MemberItem.from_raw_data(raw[MEMBER_SK]), history)
+    _stored_histories.remember(member, _history_of(history))
+    return member
+
+
+class _StoredHistories:
+    """What the history item held when a member was read, by member and version: a change rewrites
+    the history item only when its months differ from that. A member item written before history
+    items existed holds every month and has no history item: its first change moves them out."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._read: OrderedDict[tuple[str, str, int], Activity] = OrderedDict()
+
+    def remember(self, member: Member, history: Activity) -> None:
+        self._read[(member.merchant_id, member.member_id, member.version)] = history
+        if len(self._read) > self.LIMIT:
+            self._read.popitem(last=False)
+
+    def stored(self, member: Member) -> Activity | None:
+        """None: not read here, so not known (the history item is then written, never assumed)."""
+        return self._read.get((member.merchant_id, member.member_id, member.version))
+
+
+_stored_histories = _StoredHistories()
 
 
 def get_by_ref(member_ref: str) -> Member:
@@ -391,7 +477,8 @@ def _all_of(conditions: list[Any]) -> Any:
 
 
 def _hydrate(found: list[dict[str, Any]]) -> list[Member]:
-    """The members of raw index entries, in their order (one BatchGetItem of up to 100)."""
+    """The members of raw index entries, in their order (one BatchGetItem of up to 100). Lists
+    show members and never change them: their activity is the newest month's only."""
     pks = [str(raw["pk"]["S"]) for raw in found]
     by_pk = {item.pk: item for item in MemberItem.batch_get([(pk, MEMBER_SK) for pk in pks])} if pks else {}
     return [_to_member(by_pk[pk]) for pk in pks if pk in by_pk]
@@ -650,6 +737,10 @@ def stage_change(tx: Transaction, change: MemberChange, *, mark_welcome: bool = 
         tx.create(item, name="member")
     else:
         tx.put(item, condition=MemberItem.version == before.version, name="member")
+    history = _split(after.activity)[0]
+    stored = _stored_histories.stored(before) if before else Activity()
+    if history != stored:
+        tx.put(_history_item(after, history))  # guarded by the member's version in the same transaction
     _stage_lookups(tx, before, after)
     _stage_birthday(tx, before, after)
     if mark_welcome:
