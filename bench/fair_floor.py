@@ -1,7 +1,7 @@
 """Goal 5: the accrual use case against a fair floor, in one run.
 
 The floor is what an accrual has to send anyway: the exact DynamoDB requests the use case made for
-one accrual (recorded as botocore got them: the member's GetItem, then the TransactWriteItems with
+one accrual (recorded as botocore got them: the member's read, then the TransactWriteItems with
 the real items, conditions and expressions), replayed through a bare boto3 client on the same moto.
 What is left between the two is what the project adds in-process: validation, the domain's rules,
 PynamoDB's serialisation, logging.
@@ -37,7 +37,11 @@ if TYPE_CHECKING:
 
 GOAL = 1.3
 BATCH = 20
-READS_NOT_SEEDED = ("BatchGetItem", "Query", "Scan", "TransactGetItems")
+READS_NOT_SEEDED = ("BatchGetItem", "Scan", "TransactGetItems")
+SEEDED_READS = {
+    "GetItem": lambda response: [response["Item"]] if "Item" in response else [],
+    "Query": lambda response: response["Items"],
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class Floor:
         if not calls or not calls[-1].operation.startswith(("Transact", "Put", "Update")):
             raise ValueError(f"the recorded accrual wrote nothing: {operations}")
         if any(operation in READS_NOT_SEEDED for operation in operations):
-            raise ValueError(f"the floor seeds what GetItem read, not what {operations} read: extend _seed")
+            raise ValueError(f"the floor seeds what GetItem and Query read, not what {operations} read: extend _seed")
         self._client = boto3.client("dynamodb", region_name=REGION)
         self._transaction_id = transaction_id
         self._member_id = member_id
@@ -101,7 +105,12 @@ class Floor:
             (call.operation, {name: value for name, value in call.params.items() if name != "ClientRequestToken"})
             for call in calls
         ]
-        self._reads = [call for call in calls if call.operation == "GetItem" and "Item" in call.response]
+        self._reads = [
+            (call.params["TableName"], item)
+            for call in calls
+            if call.operation in SEEDED_READS
+            for item in SEEDED_READS[call.operation](call.response)
+        ]
         self._next = 0
         self._prepared = [self._requests(n) for n in range(copies + 1)]  # one more for the check
         self._seed(copies + 1)
@@ -119,9 +128,8 @@ class Floor:
         """Each copy's member (and anything else the accrual read) as the use case read it."""
         for n in range(copies):
             swaps = self._swaps(n)
-            for read in self._reads:
-                table = read.params["TableName"]
-                self._client.put_item(TableName=table, Item=_swapped(read.response["Item"], swaps))
+            for table, item in self._reads:
+                self._client.put_item(TableName=table, Item=_swapped(item, swaps))
 
     def _check(self, recorded: list[Call]) -> None:
         """One replay, accepted, sends what the use case sent: the same requests, tables and sizes."""
