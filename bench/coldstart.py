@@ -134,6 +134,8 @@ def _till_scenarios() -> list[tuple[str, str, Any]]:
     from loyalty.api.purchases import PurchaseRequest
     from loyalty.clock import utcnow
     from loyalty.config import CoreConfig
+    from loyalty.domain.access import Principal, Scope
+    from loyalty.http.access import context_of
     from loyalty.services import accrual, enrollment, merchants
 
     runtime.bootstrap(CoreConfig.from_env())
@@ -146,7 +148,9 @@ def _till_scenarios() -> list[tuple[str, str, Any]]:
         now,
         cipher,
     )
-    authorizer = {"principal": "merchant", "merchant_id": merchant.merchant_id, "principalId": merchant.merchant_id}
+    # what the merchant authorizer hands a route for the merchant's till key
+    till_key = Principal(merchant.merchant_id, "key", "key_cold_start", scope=Scope.TILL)
+    authorizer = {**context_of(till_key), "principalId": till_key.actor_id}
     card = member.card_number
 
     def purchase(tag: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ layers/loyalty/Makefile (template.yaml: BuildMethod makefile).
   from layers/loyalty/requirements.txt, which pins the whole closure: nothing is resolved at build
   time, and Chalice comes without its command line's dependencies (Lambda imports ``chalice.app``,
   which needs only the standard library).
-- Stripped of what Lambda never loads: botocore's models of services the code does not call, API
+- Stripped of what Lambda never loads: botocore's models of services the code does not call (and
+  their entries in endpoints.json, which botocore parses whole for a session's first client), API
   examples, Chalice's command line, console scripts.
 - Compiled to Python 3.12 bytecode (by a 3.12 interpreter: another version's bytecode is ignored)
   with unchecked hashes: /opt is read-only, so bytecode that Python judged stale would be compiled
@@ -22,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import glob
+import gzip
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -124,9 +127,25 @@ def _strip(site: Path) -> None:
             shutil.rmtree(entry)
     for example in models.rglob("examples-1.json"):
         example.unlink()
+    _trim_endpoints(models)
     for entry in (site / "chalice").iterdir():
         if entry.name not in CHALICE_RUNTIME_FILES:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def _trim_endpoints(models: Path) -> None:
+    """endpoints.json lists every region of every AWS service (1.2 MB of JSON): botocore parses it
+    for the first client of a session, ~30 ms of every cold start. Only the partitions and the
+    entries of the services kept above can ever be read: keep those."""
+    kept = set(BOTOCORE_SERVICES)
+    for service_model in models.glob("*/*/service-2.json.gz"):
+        with gzip.open(service_model) as handle:  # an entry is named by the service's endpoint prefix
+            kept.add(json.load(handle)["metadata"]["endpointPrefix"])
+    path = models / "endpoints.json"
+    endpoints = json.loads(path.read_bytes())
+    for partition in endpoints["partitions"]:
+        partition["services"] = {name: entry for name, entry in partition["services"].items() if name in kept}
+    path.write_text(json.dumps(endpoints, separators=(",", ":")), encoding="utf-8")
 
 
 def compile_bytecode(directory: Path, python: Interpreter) -> None:

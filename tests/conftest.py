@@ -56,14 +56,14 @@ def _fresh_stack() -> Stack:
 
 
 def _clear_caches() -> None:
-    from aws_lambda_powertools.utilities import parameters
     from loyalty.platform import cognito, usage_plans
+    from loyalty.platform.secrets import secrets
     from loyalty.services.member_lookup import lookups
     from loyalty.services.merchants import programs
 
     from infra.local import cognito_mail
 
-    parameters.clear_caches()
+    secrets.clear()
     programs.invalidate_all()
     lookups.clear()  # moto's reset forgot every card and phone
     usage_plans.plan_id.cache_clear()  # moto's reset made a new plan

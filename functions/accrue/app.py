@@ -4,9 +4,8 @@ that issued it). Both paths call the same use case, exactly once per transaction
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.purchases import PurchaseEvent, PurchaseRequest, PurchaseResult, RefundRequest, RefundResult
@@ -19,8 +18,11 @@ from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
 from loyalty.platform.observability import logger, metrics, tracer
 from loyalty.platform.queues import QueueConsumer
-from loyalty.services import accrual, partners
+from loyalty.services import accrual
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 class AccrueConfig(CoreConfig):
@@ -79,6 +81,8 @@ def apply_purchase_event(record: SQSRecord) -> None:
         event = PurchaseEvent.model_validate_json(record.body)
     except ValidationError as exc:
         raise InvalidRequest("purchase event is invalid", details=validation_details(exc)) from exc
+    from loyalty.services import partners  # the queue's path only, not the till's
+
     cipher = runtime.current().cipher()
     attributes = {name: str(value.string_value) for name, value in record.message_attributes.items()}
     merchant_id = partners.sender(record.body, attributes, event.merchant_id, cipher)

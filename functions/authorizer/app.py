@@ -7,6 +7,7 @@ from loyalty import runtime
 from loyalty.config import CoreConfig
 from loyalty.http.auth import admin_token, merchant_key
 from loyalty.http.member_auth import member_token
+from loyalty.services import keys, staff  # noqa: F401 - what merchant_key calls, loaded at cold start
 
 CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)

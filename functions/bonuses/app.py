@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.tiers import BonusActionRequest, BonusView
@@ -21,6 +20,9 @@ from loyalty.platform.queues import QueueConsumer, eventbridge_detail
 from loyalty.platform.schedule import scheduled_now, time_left
 from loyalty.services import bonuses
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 class BonusesConfig(CoreConfig):

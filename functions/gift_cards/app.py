@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.gift_cards import (
@@ -37,6 +36,9 @@ from loyalty.platform.secrets import secret_json
 from loyalty.services import gift_cards, stats
 from loyalty.sevendar.client import SevenDarClient, SevenDarError
 from loyalty.sevendar.webhooks import WebhookRejected, verify
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 class GiftCardsConfig(CoreConfig):

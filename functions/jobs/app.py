@@ -4,9 +4,8 @@ worker that runs them chunk by chunk (files in S3, presigned URLs for the client
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.jobs import ExportRequest, ImportRequest, JobView
@@ -20,6 +19,9 @@ from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
 from loyalty.platform.observability import logger, metrics, tracer
 from loyalty.platform.queues import QueueConsumer
 from loyalty.services import jobs
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 class JobsConfig(CoreConfig):

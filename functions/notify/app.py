@@ -4,9 +4,8 @@ consents, opt-outs, push devices, the delivery log and campaigns."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.notifications import (
@@ -42,6 +41,9 @@ from loyalty.platform.schedule import scheduled_now
 from loyalty.services import campaigns, messaging
 from loyalty.services.notify import Notifier
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 class NotifyConfig(CoreConfig):

@@ -5,9 +5,8 @@ and the delivery worker (a signed POST per attempt, retried with backoff through
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.api.webhooks import (
@@ -44,6 +43,9 @@ from loyalty.webhooks.retries import DisableRule
 from loyalty.webhooks.sender import WebhookSender
 from loyalty.webhooks.urls import UrlPolicy
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 class WebhooksConfig(CoreConfig):

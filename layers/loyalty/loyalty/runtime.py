@@ -6,8 +6,9 @@ import threading
 from dataclasses import dataclass, field
 
 from loyalty.config import CoreConfig
-from loyalty.data.base import bind_tables
+from loyalty.data.base import bind_tables, connect
 from loyalty.pii.cipher import PiiCipher
+from loyalty.platform import aws
 from loyalty.platform.secrets import KeyRing, is_admin_token, load_key_ring
 
 
@@ -18,7 +19,7 @@ class Runtime:
     _cipher: tuple[KeyRing, PiiCipher] | None = None
 
     def keys(self) -> KeyRing:
-        # Powertools caches the secret for ``secret_cache_seconds``; a rotation is seen after that.
+        # The secret is cached for ``secret_cache_seconds`` (platform.secrets); a rotation is seen after that.
         return load_key_ring(self.config.keys_secret_name, max_age=self.config.secret_cache_seconds)
 
     def cipher(self) -> PiiCipher:
@@ -38,6 +39,8 @@ _runtime: Runtime | None = None
 def bootstrap(config: CoreConfig) -> Runtime:
     global _runtime  # noqa: PLW0603 - the one container-wide instance
     bind_tables(config)
+    if aws.in_lambda():  # elsewhere (tests, the API document) an import must not need AWS
+        connect()
     _runtime = Runtime(config)
     return _runtime
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -23,11 +23,36 @@ Phone = Annotated[
 ]
 
 
+# The contract's models build their validators on first use (``defer_build``), not when their
+# module is imported: a function imports the models of all its routes, and a request uses a few.
+# The till's routes build theirs at cold start (``build_now``, from ApiBlueprint.route).
+
+
+def build_now(*models: type[BaseModel] | None) -> None:
+    """Build these models' validators and serializers now, and first those of the models their
+    fields hold (which the outer ones then reuse)."""
+    seen: set[type[BaseModel]] = set()
+    for model in models:
+        for nested in _models_within(model, seen):
+            nested.model_rebuild()  # nothing to do for one built already
+
+
+def _models_within(annotation: Any, seen: set[type[BaseModel]]) -> list[type[BaseModel]]:
+    """The models an annotation names, innermost first, each once."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return []
+        seen.add(annotation)
+        inner = [m for field in annotation.model_fields.values() for m in _models_within(field.annotation, seen)]
+        return [*inner, annotation]
+    return [model for argument in get_args(annotation) for model in _models_within(argument, seen)]
+
+
 class Request(BaseModel):
     """Request bodies reject unknown fields (a typo is an error, not a silent default) and take
     JSON types as they are: ``true`` is not 1, ``"0"`` is not a number."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True, defer_build=True)
 
 
 def _iso_day(value: object) -> object:
@@ -54,11 +79,11 @@ class Query(BaseModel):
     """Query parameters arrive as strings: they are converted (``?limit=5``), but unknown ones are
     still refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ErrorBody(Reply):

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any, ClassVar
 
+import botocore.session
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.connection.base import MetaTable
@@ -19,14 +20,24 @@ from pynamodb.connection.table import TableConnection
 from pynamodb.models import Model
 
 from loyalty.config import TableNames
+from loyalty.platform import aws
+
+
+class _SharedSessionConnection(Connection):
+    """PynamoDB's connection on the container's one botocore session (``platform.aws``), not a
+    session of its own, so that its client and every other client share botocore's loaded data."""
+
+    @property
+    def session(self) -> botocore.session.Session:
+        return aws.session()
 
 
 @cache
 def connection() -> Connection:
     """One botocore DynamoDB client per container, shared by every model and every transaction:
-    a client costs about 100 ms of loading service data, so one per model class (PynamoDB's
-    default) multiplies the first request's cost."""
-    return Connection()
+    a client in a session of its own costs 50-100 ms of loading service data, so one per model
+    class (PynamoDB's default) multiplies the first request's cost."""
+    return _SharedSessionConnection()
 
 
 class Item(Model):
@@ -72,33 +83,37 @@ def _share_schema(shared: Connection, meta: MetaTable) -> None:
 
 
 _TABLE_BASES: list[type[Item]] = []
+_tables: TableNames | None = None
 
 
 def table_base(cls: type[Item]) -> type[Item]:
-    """Register a table module's base class, so that ``bind_tables`` names its table."""
+    """Register a table module's base class, so that ``bind_tables`` names its table (at once if
+    the names are known already: a function imports only the table modules it uses, some of them
+    after its cold start's ``bind_tables``)."""
     _TABLE_BASES.append(cls)
+    if _tables is not None:
+        _bind(cls, _tables)
     return cls
 
 
 def bind_tables(tables: TableNames) -> None:
     """Name every table from the configuration; called once at cold start."""
-    from loyalty.data import (  # noqa: F401 - registers
-        audit,
-        credentials,
-        gift_cards,
-        jobs,
-        ledger,
-        members,
-        merchants,
-        notifications,
-        operations,
-        webhooks,
-    )
-
+    global _tables  # noqa: PLW0603 - the container's one configuration
+    _tables = tables
     for base in _TABLE_BASES:
-        base.Meta.table_name = getattr(tables, base.table_env)
-        for model in _subclasses(base):
-            model._connection = None  # PynamoDB caches the connection with the old name
+        _bind(base, tables)
+
+
+def connect() -> None:
+    """Make the shared client now (in Lambda at cold start, with the handler's import, so that
+    the first request, a customer waiting at a till, does not pay for it)."""
+    connection().client  # noqa: B018 - the property creates it
+
+
+def _bind(base: type[Item], tables: TableNames) -> None:
+    base.Meta.table_name = getattr(tables, base.table_env)
+    for model in _subclasses(base):
+        model._connection = None  # PynamoDB caches the connection with the old name
 
 
 def _subclasses(cls: type[Item]) -> Iterator[type[Item]]:

@@ -28,7 +28,6 @@ from loyalty.http.access import context_of
 from loyalty.http.blueprint import ReusableBlueprint
 from loyalty.http.request_auth import HeadersAuthRequest, request_authorizer
 from loyalty.platform.usage_plans import usage_key
-from loyalty.services import keys, staff
 
 auth = ReusableBlueprint(__name__)
 
@@ -44,6 +43,10 @@ def bearer_token(header_value: str | None) -> str:
 
 def merchant_principal(headers: dict[str, str]) -> Principal:
     """The merchant's key or staff member behind the request's one credential."""
+    # Imported here: in AWS only the authorizer function runs this (functions/authorizer imports
+    # them at cold start); every other function registers the authorizer without calling it.
+    from loyalty.services import keys, staff
+
     api_key, authorization = headers.get("x-api-key"), headers.get("authorization")
     if api_key and authorization:
         raise Unauthenticated("send one credential: X-Api-Key or Authorization, not both")

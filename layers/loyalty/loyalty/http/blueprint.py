@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from chalice.app import Blueprint, ChaliceViewError, Response
 from pydantic import BaseModel, ValidationError
 
-from loyalty.domain.access import Access, Principal
+from loyalty.api.common import build_now
+from loyalty.domain.access import TILL, Access, Principal
 from loyalty.errors import Forbidden, InvalidRequest, LoyaltyError, NotFound, PayloadTooLarge, Unauthenticated
 from loyalty.http.access import principal_from
 from loyalty.http.docs import RouteDoc, document
@@ -124,6 +125,8 @@ class ApiBlueprint(ReusableBlueprint):
                 "(TILL, MANAGE, OWNER or STAFF from loyalty.http.access), and only a merchant route does"
             )
         _check_documentation(path, summary, query, (request, query, response, errors, tags, idempotent))
+        if access is TILL:  # someone waits at a till: its first request builds no model
+            build_now(request, query, response)
         register = super().route(path, **kwargs)
         methods = [str(method).upper() for method in kwargs.get("methods", ["GET"])]
 

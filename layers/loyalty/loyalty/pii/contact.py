@@ -1,10 +1,12 @@
-"""Normalising and masking phone numbers and emails (Russian numbers by default)."""
+"""Normalising and masking phone numbers and emails (Russian numbers by default).
+
+``phonenumbers`` (and its metadata) is imported when a phone is first parsed, not at cold start:
+most requests (a purchase by card, a look-up by card) never parse one.
+"""
 
 from __future__ import annotations
 
 import re
-
-import phonenumbers
 
 from loyalty.errors import InvalidRequest
 
@@ -14,6 +16,8 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """E.164 form of a phone number, e.g. '8 (916) 123-45-67' -> '+79161234567'."""
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
@@ -24,6 +28,8 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
 
 
 def is_russian_mobile(e164: str) -> bool:
+    import phonenumbers
+
     parsed = phonenumbers.parse(e164, None)
     return bool(
         parsed.country_code == 7

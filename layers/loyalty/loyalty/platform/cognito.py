@@ -14,15 +14,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from loyalty.config import EnvConfig
 from loyalty.errors import Conflict, InvalidRequest, LoyaltyError, RateLimited, Unauthenticated, Unavailable
 from loyalty.platform.aws import client
 from loyalty.platform.observability import logger
+
+if TYPE_CHECKING:
+    import jwt
 
 JWKS_TIMEOUT_SECONDS = 3
 
@@ -60,6 +62,8 @@ def user_pool() -> UserPool:
 
 @cache
 def _jwks(url: str) -> jwt.PyJWKClient:
+    import jwt  # imported where a token is checked: it loads cryptography's RSA and EC keys
+
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=JWKS_TIMEOUT_SECONDS)
 
 
@@ -71,6 +75,8 @@ class AccessClaims:
 
 def verify_access_token(token: str, pool: UserPool) -> AccessClaims:
     """A valid, unexpired access token of this pool's app client, or ``Unauthenticated``."""
+    import jwt
+
     try:
         key = _jwks(pool.jwks_url).get_signing_key_from_jwt(token)
         claims: dict[str, Any] = jwt.decode(

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
+
+from loyalty.platform.aws import session
 
 UPLOAD_SECONDS = 3600
 DOWNLOAD_SECONDS = 3600
@@ -29,7 +30,7 @@ def _s3() -> Any:
         s3={"addressing_style": "path"},
         signature_version="s3v4",
     )
-    return boto3.session.Session().client("s3", config=config)
+    return session().create_client("s3", config=config)
 
 
 def upload_url(bucket: str, key: str) -> str:

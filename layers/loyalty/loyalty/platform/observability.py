@@ -2,6 +2,11 @@
 
 The service name and metrics namespace come from POWERTOOLS_SERVICE_NAME and
 POWERTOOLS_METRICS_NAMESPACE (set in template.yaml's Globals and by the local stack).
+
+The tracer patches botocore only: every AWS call (PynamoDB's included, which go through the
+shared botocore client) becomes a subsegment. Patching everything the X-Ray SDK knows would also
+import and patch sqlite3, httpx and database drivers at cold start, and trace each DynamoDB call
+twice (PynamoDB's patch wraps the same requests).
 """
 
 from __future__ import annotations
@@ -9,5 +14,5 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()

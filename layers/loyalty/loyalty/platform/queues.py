@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from loyalty.clock import utcnow
 from loyalty.errors import Conflict, Forbidden, InvalidRequest, NotFound, RuleViolation, Unauthenticated
 from loyalty.platform.aws import client
 from loyalty.platform.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (
     InvalidRequest,
@@ -63,11 +65,17 @@ class QueueConsumer:
         self._queue_url = queue_url
         self._backoff = backoff_seconds
         self._retry_delay = retry_delay
-        # When every record fails, report them all rather than fail the invocation: same retries,
-        # but our dead-lettering with reasons still applies.
-        self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self._processor: BatchProcessor | None = None
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Powertools' batch utility (with its data classes and parser models) is imported on the
+        # first batch, not at cold start: an API function of the same module never needs it.
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+        if self._processor is None:
+            # When every record fails, report them all rather than fail the invocation: same
+            # retries, but our dead-lettering with reasons still applies.
+            self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         return dict(
             process_partial_response(
                 event=event, record_handler=self._record, processor=self._processor, context=context

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
-
 from loyalty.data import members, operations
 from loyalty.data.operations import Session, SignInCode
 from loyalty.errors import NotFound, RateLimited, Unauthenticated
@@ -139,6 +137,8 @@ def _hash_refresh(token: str) -> str:
 
 
 def _access_token(claims: Claims, now: datetime, signing_key: bytes) -> str:
+    import jwt  # imported where a token is signed or checked: it loads cryptography's RSA and EC keys
+
     payload = {
         "iss": ISSUER,
         "sub": claims.member_id,
@@ -207,6 +207,8 @@ def _expired(claims: dict[str, Any], now: datetime) -> bool:
 
 def verify_access_token(token: str, signing_key: bytes, now: datetime) -> Claims:
     """A valid, unexpired access token of a live session."""
+    import jwt  # imported where a token is signed or checked: it loads cryptography's RSA and EC keys
+
     try:
         payload: dict[str, Any] = jwt.decode(
             token,
@@ -236,6 +238,8 @@ def verify_access_token(token: str, signing_key: bytes, now: datetime) -> Claims
 def qr_payload(merchant_id: str, card_number: str, now: datetime, signing_key: bytes) -> tuple[str, datetime]:
     """What the app shows as a QR code: signed and valid for a minute, so a screenshot is useless
     later."""
+    import jwt  # imported where a token is signed or checked: it loads cryptography's RSA and EC keys
+
     expires = now + timedelta(seconds=QR_SECONDS)
     token = jwt.encode(
         {
@@ -253,6 +257,8 @@ def qr_payload(merchant_id: str, card_number: str, now: datetime, signing_key: b
 
 
 def card_from_qr(merchant_id: str, payload: str, signing_key: bytes, now: datetime) -> str:
+    import jwt  # imported where a token is signed or checked: it loads cryptography's RSA and EC keys
+
     try:
         claims: dict[str, Any] = jwt.decode(
             payload,
