@@ -38,10 +38,15 @@ if TYPE_CHECKING:
 GOAL = 1.3
 BATCH = 20
 READS_NOT_SEEDED = ("BatchGetItem", "Scan", "TransactGetItems")
-SEEDED_READS = {
-    "GetItem": lambda response: [response["Item"]] if "Item" in response else [],
-    "Query": lambda response: response["Items"],
-}
+
+
+def _items_read(call: Call) -> list[dict[str, Any]]:
+    """The items a GetItem or a Query answered with (other calls read none the floor seeds)."""
+    if call.operation == "GetItem":
+        return [call.response["Item"]] if "Item" in call.response else []
+    if call.operation == "Query":
+        return list(call.response["Items"])
+    return []
 
 
 @dataclass(frozen=True)
@@ -105,12 +110,7 @@ class Floor:
             (call.operation, {name: value for name, value in call.params.items() if name != "ClientRequestToken"})
             for call in calls
         ]
-        self._reads = [
-            (call.params["TableName"], item)
-            for call in calls
-            if call.operation in SEEDED_READS
-            for item in SEEDED_READS[call.operation](call.response)
-        ]
+        self._reads = [(call.params["TableName"], item) for call in calls for item in _items_read(call)]
         self._next = 0
         self._prepared = [self._requests(n) for n in range(copies + 1)]  # one more for the check
         self._seed(copies + 1)
