@@ -58,12 +58,15 @@ def _fresh_stack() -> Stack:
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
     from loyalty.platform import cognito, usage_plans
+    from loyalty.platform.observability import metrics
     from loyalty.services.member_lookup import lookups
     from loyalty.services.merchants import programs
 
     from infra.local import cognito_mail
 
     parameters.clear_caches()
+    # Metrics are disabled in tests, so never flushed: Powertools would raise at a metric's 100th value.
+    metrics.clear_metrics()
     programs.invalidate_all()
     lookups.clear()  # moto's reset forgot every card and phone
     usage_plans.plan_id.cache_clear()  # moto's reset made a new plan
