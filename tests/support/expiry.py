@@ -37,6 +37,8 @@ def _body(raw: str) -> dict[str, Any]:
 def drain(stack: Stack, *, most: int = 1000, deliveries: int = 1) -> Drained:
     """Every message is handed to the worker ``deliveries`` times (SQS delivers at least once)
     before it is deleted, unless it fails; a failed one comes back at once."""
+    from loyalty.platform.observability import metrics
+
     from functions.expire.app import handle_runs
 
     sqs = boto3.client("sqs", region_name=REGION)
@@ -49,6 +51,7 @@ def drain(stack: Stack, *, most: int = 1000, deliveries: int = 1) -> Drained:
             return drained
         for _ in range(deliveries):
             reply = handle_runs(sqs_event(received, arn, REGION), FakeLambdaContext("expire-runs", 60, REGION))
+            metrics.clear_metrics()  # what Lambda's flush after each invocation does (disabled here: never flushed)
         handle = received[0]["ReceiptHandle"]
         if reply["batchItemFailures"]:
             drained.failures += 1
