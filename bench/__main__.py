@@ -18,7 +18,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from bench import cost, fair_floor, http_latency, webhooks
+from bench import cost, expiry_runs, fair_floor, http_latency, webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -208,6 +208,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script of scenarios reads best
         print(f"| {row['job']} | {row['due']} | {row['others']} | {outcome} | {calls} | {row['rcu']:g} |")
     reports = kpi_report_scaling()
     print_kpi_reports(reports)
+    expiry_runs.print_table(expiry_runs.measure())
     # The whole local stack in a process of its own (its own moto, its own connections).
     delivery = webhooks.run_in_subprocess()
     print()

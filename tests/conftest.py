@@ -57,6 +57,7 @@ def _fresh_stack() -> Stack:
 
 def _clear_caches() -> None:
     from loyalty.platform import cognito, usage_plans
+    from loyalty.platform.observability import metrics
     from loyalty.platform.secrets import secrets
     from loyalty.services.member_lookup import lookups
     from loyalty.services.merchants import programs
@@ -64,6 +65,8 @@ def _clear_caches() -> None:
     from infra.local import cognito_mail
 
     secrets.clear()
+    # Metrics are disabled in tests, so never flushed: Powertools would raise at a metric's 100th value.
+    metrics.clear_metrics()
     programs.invalidate_all()
     lookups.clear()  # moto's reset forgot every card and phone
     usage_plans.plan_id.cache_clear()  # moto's reset made a new plan

@@ -144,3 +144,19 @@ def test_members_are_warned_before_their_points_expire(local: RunningStack) -> N
     assert shop.job("expire", f"{warn_day.isoformat()}T10:00:00Z")["result"]["warned"] == 1  # the job ran again
     time.sleep(3)  # what the second run published has been through the bus and the worker by now
     assert len(inbox(local, "+79161230009", kind="points_expiring")) == 1  # the member is warned once
+
+
+def test_the_local_stack_expires_points_through_the_expiry_queue(local: RunningStack) -> None:
+    """The schedule only fans out (a message per shard of every month end due); the stack's poller
+    feeds the expiry queue to its worker, as Lambda's event source mapping would."""
+    shop = Shop(local, "Пекарня у дома")
+    member = shop.call("POST", "/v1/members", {"phone": "+79161230011"})
+    shop.call(
+        "POST", "/v1/purchases", {"transaction_id": "x-1", "member_id": member["member_id"], "amount_kopecks": 120_000}
+    )
+    a_year_on = datetime.now(UTC) + timedelta(days=400)
+    result = shop.job("expire", a_year_on.strftime("%Y-%m-%dT%H:%M:%SZ"))["result"]
+    assert result["queued"] == 3 * 16
+    wait_for(lambda: shop.member(member["member_id"])["balance"] == 0, timeout=90)
+    history = shop.call("GET", f"/v1/members/{member['member_id']}/transactions")["entries"]
+    assert [entry["points"] for entry in history if entry["kind"] == "expire"] == [-12]

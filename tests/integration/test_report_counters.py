@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from infra.local.invoke import scheduled_event
-from infra.local.provision import REGION, Stack
+from infra.local.provision import Stack
 from tests.integration.conftest import configure
 from tests.integration.test_gift_cards import place, standin_order, submit, webhook
 from tests.integration.test_notifications import earned_event, enroll
 from tests.support.api import GatewayClient
 from tests.support.events import context
+from tests.support.expiry import run_expiry_job
 from tests.support.notifications import notify
 from tests.support.reporting import Clock, Counting, local, local_clock
 
@@ -81,8 +81,6 @@ def test_expired_points_leave_the_outstanding_balance_in_the_month_they_expire(
     accrue_api: GatewayClient,
     reports_api: GatewayClient,
 ) -> None:
-    from functions.expire.app import handle
-
     configure(program_api, expiry_months=1)
     clock(local("2025-01", 10, 12))
     member = enroll(members_api)
@@ -92,7 +90,7 @@ def test_expired_points_leave_the_outstanding_balance_in_the_month_they_expire(
     assert reply.status == 201 and reply.body["points_earned"] == 10
     march = local("2025-03", 2, 6)
     clock(march)
-    assert handle(scheduled_event("expire", march, REGION), context("expire", 900))["points"] == 10
+    assert run_expiry_job(stack, march)["points"] == 10
     counting = Counting(stack)
     counting.count_new(random.Random(2))
     for batch in counting.delivered:

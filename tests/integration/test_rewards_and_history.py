@@ -8,11 +8,12 @@ from typing import Any
 
 from loyalty.clock import utcnow
 
+from infra.local.provision import Stack
 from tests.integration.conftest import earn
 from tests.integration.test_purchases import ledger_sum
 from tests.integration.test_redemptions import balance
 from tests.support.api import GatewayClient
-from tests.support.events import context
+from tests.support.expiry import run_expiry_job
 
 
 def test_claim_a_reward_and_use_the_coupon_exactly_once(
@@ -47,19 +48,21 @@ def test_claim_a_reward_and_use_the_coupon_exactly_once(
 
 
 def test_expiry_job_expires_the_unspent_remainder_once(
-    accrue_api: GatewayClient, members_api: GatewayClient, redeem_api: GatewayClient, member: dict[str, Any]
+    stack: Stack,
+    accrue_api: GatewayClient,
+    members_api: GatewayClient,
+    redeem_api: GatewayClient,
+    member: dict[str, Any],
 ) -> None:
-    from functions.expire.app import handle
     from tests.integration.test_redemptions import redeem
 
     earn(accrue_api, member, 30)
     assert redeem(redeem_api, member, "spend-some", 12).status == 201
     just_before = utcnow() + timedelta(days=365)
-    job = context("expire", timeout=900)
-    assert handle({"time": just_before.isoformat()}, job)["points"] == 0
+    assert run_expiry_job(stack, just_before)["points"] == 0
     after = utcnow() + timedelta(days=400)
-    assert handle({"time": after.isoformat()}, job)["points"] == 18
-    assert handle({"time": after.isoformat()}, job)["points"] == 0
+    assert run_expiry_job(stack, after)["points"] == 18
+    assert run_expiry_job(stack, after + timedelta(hours=1))["points"] == 0  # ran again (not deduplicated)
     assert balance(members_api, member) == 0 == ledger_sum(member["member_id"])
 
 

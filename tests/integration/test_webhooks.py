@@ -21,6 +21,7 @@ from infra.local.provision import ACCOUNT_ID, REGION, Stack
 from tests.integration.conftest import create_merchant, new_phone
 from tests.support.api import GatewayClient, Reply
 from tests.support.events import context, sqs_record
+from tests.support.expiry import run_expiry_job
 from tests.support.notifications import bus_envelope, ledger_events
 from tests.support.webhooks import Receiver, receiver, verify
 
@@ -280,14 +281,12 @@ def test_a_purchase_reaches_subscribed_endpoints_signed_and_no_one_else(
 
 
 def test_every_type_comes_from_its_outbox(
-    merchant: dict[str, Any], hooks: GatewayClient, crm: Receiver, pipeline: Pipeline
+    stack: Stack, merchant: dict[str, Any], hooks: GatewayClient, crm: Receiver, pipeline: Pipeline
 ) -> None:
     """purchase.recorded also for a purchase that earned nothing; coupon.issued, and coupon.redeemed
     from the members table's stream (the till's use); points.expired from the expiry job's entries."""
     from functions.accrue.app import app as accrue
-    from functions.expire.app import handle as expire
     from functions.rewards.app import app as rewards
-    from infra.local.invoke import scheduled_event
 
     secret = subscribe(hooks, crm.url)["secret"]  # every type
     key = {"X-Api-Key": merchant["api_key"]}
@@ -303,7 +302,7 @@ def test_every_type_comes_from_its_outbox(
     used = till.post("/v1/coupons/{code}/redeem", path_params={"code": code}, body={"transaction_id": "till-2"})
     assert used.status == 200, used.body
     a_year_on = datetime.now(UTC) + timedelta(days=400)
-    expire(scheduled_event("expire", a_year_on, REGION), context("expire", 900))
+    assert run_expiry_job(stack, a_year_on)["points"] == 10
     pipeline.run()
     by_type: dict[str, list[dict[str, Any]]] = {}
     for payload in crm.payloads(secret):

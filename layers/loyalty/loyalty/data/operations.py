@@ -235,6 +235,20 @@ class Due:
     def done(self) -> None:
         self._item.delete()
 
+    @property
+    def position(self) -> str:
+        """Where this member sits in its queue: a page that stops here goes on after it."""
+        return str(self._item.sk)
+
+
+@dataclass(frozen=True)
+class DuePage:
+    """Members of a dated queue, read a page at a time, and where the next page starts (the
+    query's LastEvaluatedKey as a sort key; None: the queue ends here)."""
+
+    due: list[Due]
+    next_after: str | None
+
 
 def stage_expiry_dates(tx: Transaction, merchant_id: str, member_id: str, dates: list[date]) -> None:
     key = member_key(merchant_id, member_id)
@@ -248,14 +262,28 @@ def stage_tier_due(tx: Transaction, merchant_id: str, member_id: str, due: date)
     tx.put(QueueItem(_tier_pk(due, shard_of(key, TIER_SHARDS)), key))
 
 
+def _as_due(item: QueueItem) -> Due:
+    merchant_id, _, member_id = str(item.sk).partition("#")
+    return Due(merchant_id, member_id, item)
+
+
 def _due(pk: str) -> Iterator[Due]:
     for item in QueueItem.query(pk):
-        merchant_id, _, member_id = str(item.sk).partition("#")
-        yield Due(merchant_id, member_id, item)
+        yield _as_due(item)
 
 
 def expiring_on(day: date, shard: int) -> Iterator[Due]:
     return _due(_expiry_pk(day, shard))
+
+
+def expiring_page(day: date, shard: int, *, limit: int, after: str | None) -> DuePage:
+    """At most ``limit`` members of one expiry queue, from after ``after`` (one Query)."""
+    pk = _expiry_pk(day, shard)
+    start = {"pk": {"S": pk}, "sk": {"S": after}} if after else None
+    results = QueueItem.query(pk, limit=limit, last_evaluated_key=start)
+    due = [_as_due(item) for item in results]
+    last = results.last_evaluated_key
+    return DuePage(due, str(last["sk"]["S"]) if last else None)
 
 
 def tier_reviews_on(day: date, shard: int) -> Iterator[Due]:

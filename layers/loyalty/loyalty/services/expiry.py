@@ -2,9 +2,12 @@
 and the warnings before it.
 
 Lots expire at month ends. When a member first gets a bucket for an expiry date, the same write
-queues the member under that date (``data.operations``). The job reads only the queues of the
-month ends that have passed (no scan), expires each member's remainder with an explicit ledger
-entry in the same transaction that removes the queue item, and so never does the same work twice.
+queues the member under that date (``data.operations``), in one of ``EXPIRY_SHARDS`` shards. The
+job reads only the queues of the month ends that have passed (no scan), expires each member's
+remainder with an explicit ledger entry in the same transaction that removes the queue item, and
+so never does the same work twice. It runs a shard of a month end at a time, a page of at most
+``BATCH_MEMBERS`` members per run (``expire_shard``); what is left is the next run, from where
+this one stopped (``services.expiry_runs`` carries the runs through a queue).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from loyalty.api.common import Request
 from loyalty.clock import add_months, end_of_month
 from loyalty.data import members, operations
 from loyalty.data.operations import Due
@@ -25,6 +29,7 @@ from loyalty.services.changes import Decision, Unchanged, apply_change
 from loyalty.services.merchants import programs
 
 LOOKBACK_MONTHS = 3
+BATCH_MEMBERS = 200  # members one run reads and expires at most: the work of one message is bounded
 
 
 def due_dates(today: date, lookback_months: int = LOOKBACK_MONTHS) -> list[date]:
@@ -56,18 +61,62 @@ def expire_member(merchant_id: str, member_id: str, now: datetime, due: Due | No
     return result.points
 
 
-def run_expiry(
-    now: datetime, *, lookback_months: int = LOOKBACK_MONTHS, time_left: Callable[[], bool] | None = None
-) -> dict[str, int]:
+class ShardRun(Request):
+    """One run of the expiry job: a shard of a month end's queue, from after ``after`` (None: its
+    start), expiring as of ``as_of`` (the scheduled time, so the job can run as of any time)."""
+
+    day: date
+    shard: int = Field(ge=0, lt=operations.EXPIRY_SHARDS)
+    as_of: datetime
+    after: str | None = Field(default=None, min_length=1)
+
+
+class ShardOutcome(BaseModel):
+    members: int = 0
+    points: int = 0
+    next_run: ShardRun | None = None  # the same shard from where this run stopped; None: it is done
+
+
+def shard_runs(now: datetime, lookback_months: int = LOOKBACK_MONTHS) -> list[ShardRun]:
+    """The fan-out: one run per shard of every month end due."""
+    return [
+        ShardRun(day=day, shard=shard, as_of=now)
+        for day in due_dates(now.date(), lookback_months)
+        for shard in range(operations.EXPIRY_SHARDS)
+    ]
+
+
+def expire_shard(
+    run: ShardRun, *, batch: int | None = None, time_left: Callable[[], bool] | None = None
+) -> ShardOutcome:
+    """Expire one page of at most ``batch`` (``BATCH_MEMBERS``) members of the run's shard (one Query, then a read and
+    a write per member); stops early when ``time_left`` says so, after one member at least, so
+    every run moves on. A run received twice expires nothing twice: an expired member's queue item
+    goes in the same write, and a member with nothing left to expire is left as is."""
+    page = operations.expiring_page(run.day, run.shard, limit=batch or BATCH_MEMBERS, after=run.after)
+    outcome = ShardOutcome()
+    for due in page.due:
+        if outcome.members and time_left is not None and not time_left():
+            outcome.next_run = run  # from after the last member this run expired
+            return outcome
+        outcome.points += expire_member(due.merchant_id, due.member_id, run.as_of, due)
+        outcome.members += 1
+        run = run.model_copy(update={"after": due.position})
+    if page.next_after is not None:
+        outcome.next_run = run.model_copy(update={"after": page.next_after})
+    return outcome
+
+
+def run_expiry(now: datetime, *, lookback_months: int = LOOKBACK_MONTHS) -> dict[str, int]:
+    """The whole job in this process, every run to its end: for tests and tools. In Lambda the
+    runs go through the expiry queue, a message each (``services.expiry_runs``)."""
     expired_members = points = 0
-    for day in due_dates(now.date(), lookback_months):
-        for shard in range(operations.EXPIRY_SHARDS):
-            for due in operations.expiring_on(day, shard):
-                if time_left is not None and not time_left():
-                    return {"members": expired_members, "points": points, "complete": 0}
-                points += expire_member(due.merchant_id, due.member_id, now, due)
-                expired_members += 1
-    return {"members": expired_members, "points": points, "complete": 1}
+    for first in shard_runs(now, lookback_months):
+        run: ShardRun | None = first
+        while run is not None:
+            outcome = expire_shard(run)
+            expired_members, points, run = expired_members + outcome.members, points + outcome.points, outcome.next_run
+    return {"members": expired_members, "points": points}
 
 
 WARNING_DAYS = (3, 7, 14, 30)  # the choices a program has (Program.expiry_warning_days)

@@ -1,0 +1,205 @@
+"""The expiry job through the expiry queue (issue 15, goal 7): the schedule fans out one message per
+shard of every month end due; each message expires a bounded page of its shard and queues the rest;
+a message received twice, or failing half way, expires no member twice; a poison message goes to
+the dead-letter queue with its reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from loyalty.clock import utcnow
+
+from infra.local.invoke import FakeLambdaContext, scheduled_event
+from infra.local.provision import REGION, Stack
+from tests.integration.conftest import earn, new_phone
+from tests.support.api import GatewayClient
+from tests.support.expiry import drain, run_expiry_job
+
+MEMBERS = 33  # over 16 shards: some shard holds three at least, more than a batch of two
+BATCH = 2
+
+
+@pytest.fixture
+def a_year_on() -> datetime:
+    return utcnow() + timedelta(days=400)
+
+
+def enroll_earners(members_api: GatewayClient, accrue_api: GatewayClient, count: int) -> list[dict[str, Any]]:
+    """Members with 10 points each, all expiring at the same month end."""
+    enrolled = []
+    for _ in range(count):
+        reply = members_api.post("/v1/members", body={"phone": new_phone()})
+        assert reply.status == 201, reply.body
+        earn(accrue_api, reply.body, 10)
+        enrolled.append(dict(reply.body))
+    return enrolled
+
+
+def shard_of(merchant_id: str, member: dict[str, Any]) -> int:
+    from loyalty.data.members import member_key, shard_of
+    from loyalty.data.operations import EXPIRY_SHARDS
+
+    return shard_of(member_key(merchant_id, member["member_id"]), EXPIRY_SHARDS)
+
+
+def expire_entries_per_member() -> Counter[str]:
+    items = boto3.resource("dynamodb", region_name=REGION).Table("ledger").scan()["Items"]  # a test may scan
+    return Counter(str(item["member_id"]) for item in items if item.get("kind") == "expire")
+
+
+def visible_messages(stack: Stack, queue: str) -> int:
+    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+        QueueUrl=stack.queue_url(queue), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_the_schedule_fans_out_one_run_per_shard_of_every_month_end_due(stack: Stack, a_year_on: datetime) -> None:
+    from loyalty.data.operations import EXPIRY_SHARDS
+    from loyalty.services.expiry import due_dates
+
+    from functions.expire.app import CONFIG, handle
+
+    event = scheduled_event("expire", a_year_on, REGION)
+    answer = handle(event, FakeLambdaContext("expire", 900, REGION))
+    due = due_dates(a_year_on.date(), CONFIG.expiry_lookback_months)
+    assert answer["queued"] == len(due) * EXPIRY_SHARDS == 3 * 16
+    handle(event, FakeLambdaContext("expire", 900, REGION))  # EventBridge delivered the schedule twice
+    assert visible_messages(stack, "ExpiryQueue") == 48  # the second fan-out was deduplicated
+    runs = drain(stack).runs
+    assert sorted((run["day"], run["shard"]) for run in runs) == sorted(
+        (day.isoformat(), shard) for day in due for shard in range(EXPIRY_SHARDS)
+    )
+    assert all(run["after"] is None for run in runs)  # nothing was due: no continuation
+
+
+def test_a_shard_larger_than_a_batch_finishes_through_continuations_expiring_each_member_once(
+    stack: Stack,
+    merchant: dict[str, Any],
+    members_api: GatewayClient,
+    accrue_api: GatewayClient,
+    a_year_on: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loyalty.services import expiry
+
+    monkeypatch.setattr(expiry, "BATCH_MEMBERS", BATCH)
+    members = enroll_earners(members_api, accrue_api, MEMBERS)
+    merchant_id = merchant["merchant_id"]
+    per_shard = Counter(shard_of(merchant_id, member) for member in members)
+    assert max(per_shard.values()) > BATCH
+    result = run_expiry_job(stack, a_year_on)
+    assert result["points"] == 10 * MEMBERS
+    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+    assert drain(stack).runs == []  # the job ran to its end
+    for member in members:
+        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
+        assert reply.body["balance"] == 0
+
+
+def test_each_message_expires_a_bounded_page_and_queues_the_rest(
+    stack: Stack,
+    merchant: dict[str, Any],
+    members_api: GatewayClient,
+    accrue_api: GatewayClient,
+    a_year_on: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loyalty.services import expiry
+
+    from functions.expire.app import handle
+
+    monkeypatch.setattr(expiry, "BATCH_MEMBERS", BATCH)
+    members = enroll_earners(members_api, accrue_api, MEMBERS)
+    merchant_id = merchant["merchant_id"]
+    per_shard = Counter(shard_of(merchant_id, member) for member in members)
+    handle(scheduled_event("expire", a_year_on, REGION), FakeLambdaContext("expire", 900, REGION))
+    expired_by_run: list[tuple[int, int]] = []  # (shard, members it expired)
+    real = expiry.expire_shard
+
+    def counted(run: expiry.ShardRun, **kwargs: Any) -> expiry.ShardOutcome:
+        outcome = real(run, **kwargs)
+        expired_by_run.append((run.shard, outcome.members))
+        return outcome
+
+    monkeypatch.setattr("loyalty.services.expiry_runs.expire_shard", counted)
+    drained = drain(stack)
+    assert max(members for _shard, members in expired_by_run) == BATCH  # never more than a batch
+    runs_per_shard = Counter(shard for shard, members in expired_by_run if members)
+    for shard, count in per_shard.items():
+        assert runs_per_shard[shard] == -(-count // BATCH), shard  # ceil(members / batch) runs did the work
+    continuations = [run for run in drained.runs if run["after"] is not None]
+    assert len(continuations) >= sum(-(-count // BATCH) - 1 for count in per_shard.values())
+    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+
+
+def test_a_run_received_again_expires_nothing_twice(
+    stack: Stack,
+    merchant: dict[str, Any],
+    members_api: GatewayClient,
+    accrue_api: GatewayClient,
+    a_year_on: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A message whose work was done but which was not deleted (the worker timed out, or SQS
+    delivered it twice) runs again: no member loses points twice."""
+    from loyalty.services import expiry
+
+    from functions.expire.app import handle
+
+    monkeypatch.setattr(expiry, "BATCH_MEMBERS", BATCH)
+    members = enroll_earners(members_api, accrue_api, MEMBERS)
+    handle(scheduled_event("expire", a_year_on, REGION), FakeLambdaContext("expire", 900, REGION))
+    drained = drain(stack, deliveries=2)
+    assert drained.points == 10 * MEMBERS and drained.failures == 0
+    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+    for member in members:
+        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
+        assert reply.body["balance"] == 0
+
+
+def test_a_run_that_fails_half_way_is_retried_and_expires_each_member_once(
+    stack: Stack,
+    merchant: dict[str, Any],
+    members_api: GatewayClient,
+    accrue_api: GatewayClient,
+    a_year_on: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loyalty.services import expiry
+
+    monkeypatch.setattr(expiry, "BATCH_MEMBERS", 5)
+    members = enroll_earners(members_api, accrue_api, MEMBERS)
+    real = expiry.expire_member
+    calls = {"n": 0}
+
+    def dies_now_and_then(*args: Any, **kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] % 4 == 0:  # a member in the middle of a page: the worker dies
+            raise RuntimeError("the worker was killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(expiry, "expire_member", dies_now_and_then)
+    result = run_expiry_job(stack, a_year_on)
+    assert result["points"] == 10 * MEMBERS
+    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+
+
+def test_a_message_that_is_not_a_run_goes_to_the_dead_letter_queue_with_its_reason(stack: Stack) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = stack.queue_url("ExpiryQueue")
+    for body in ('{"day": "2026-13-40", "shard": 3, "as_of": "2026-12-01T00:00:00Z"}', "not json"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="poison", MessageDeduplicationId=body[:20])
+    drained = drain(stack)
+    assert drained.failures == 0  # dead-lettered at once, not retried
+    dead = sqs.receive_message(
+        QueueUrl=stack.queue_url("ExpiryDLQ"), MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert sorted(m["Body"] for m in dead) == sorted(
+        ['{"day": "2026-13-40", "shard": 3, "as_of": "2026-12-01T00:00:00Z"}', "not json"]
+    )
+    assert {m["MessageAttributes"]["failure_kind"]["StringValue"] for m in dead} == {"permanent"}
