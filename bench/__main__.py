@@ -7,7 +7,6 @@ import functools
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from bench import cost, expiry_runs, fair_floor, http_latency, webhooks
+from bench import cost, expiry_runs, fair_floor, http_latency, isolated, webhooks
 from bench.dynamo_meter import Meter, metering
 from infra.local import moto_patches
 from infra.local.provision import REGION, provision, push_platform_parameters
@@ -279,10 +278,7 @@ def kpi_report_scaling() -> list[dict[str, Any]]:
     rows = []
     for members in sizes:
         print(f"building a year of a shop with {members} members for the KPI report ...", file=sys.stderr, flush=True)
-        done = subprocess.run(  # noqa: S603 - our own module, with a number
-            [sys.executable, "-m", "bench.kpis", str(members)], check=True, stdout=subprocess.PIPE, text=True
-        )
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append(isolated.measured("bench.kpis", str(members)))
     return rows
 
 

@@ -18,20 +18,14 @@ each second, then 5 %); the API's sampling rule, if the template has one, decide
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from moto import mock_aws
-
+from bench import isolated
 from bench.dynamo_meter import item_size, metering
-from infra.local import moto_patches
 from infra.template import load_template, resources_of_type
 
 ISSUE_ESTIMATE = {"busy": 14.0, "spread": 31.0}  # dollars per million purchases, issue 15
@@ -91,23 +85,6 @@ SCENARIOS = (
 
 
 # ---- measuring (in a process of its own, on moto in-process) -----------------------------------
-def _environment() -> None:
-    for inherited in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        os.environ.pop(inherited, None)
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "eu-central-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "POWERTOOLS_SERVICE_NAME": "bench",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        }
-    )
-
-
 def _raw_items(pk: str) -> dict[str, dict[str, Any]]:
     """The member's items as stored (member, and its history if it has one), by sort key."""
     import boto3
@@ -199,25 +176,17 @@ def _counting(records: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
     return {"facts": counted.facts, **meter.snapshot()}
 
 
-def run() -> dict[str, Any]:  # noqa: PLR0915 - one linear script of scenarios reads best
-    import boto3
-    from loyalty import runtime
+def run() -> dict[str, Any]:
     from loyalty.api.members import EnrollRequest
     from loyalty.api.purchases import PurchaseRequest
     from loyalty.clock import utcnow
-    from loyalty.config import CoreConfig
     from loyalty.domain.access import Principal, Scope
     from loyalty.domain.program import Program, TierLevel, Tiers
     from loyalty.services import accrual, audit, enrollment, keys, merchants
 
     from bench.kpis import stream_records
-    from infra.local.provision import REGION, provision, push_platform_parameters
 
-    session = boto3.session.Session(region_name=REGION)
-    stack = provision(session, parameters={"NamePrefix": "", **push_platform_parameters(session)})
-    os.environ.update(stack.environment())
-    runtime.bootstrap(CoreConfig.from_env())
-    cipher = runtime.current().cipher()
+    stack, cipher = isolated.provisioned()
     now = utcnow().replace(day=20, hour=12)
     program = Program(
         tiers=Tiers(
@@ -293,11 +262,7 @@ def run() -> dict[str, Any]:  # noqa: PLR0915 - one linear script of scenarios r
 
 
 def main() -> None:
-    _environment()
-    moto_patches.apply()
-    with mock_aws():
-        result = run()
-    print(json.dumps(result))
+    isolated.serve(run)
 
 
 # ---- pricing ------------------------------------------------------------------------------------
@@ -392,8 +357,7 @@ def _api_traces(tracing: dict[str, Any], scenario: Scenario) -> float:
 
 
 def measure() -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.cost"], check=True, stdout=subprocess.PIPE, text=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return isolated.measured("bench.cost")
 
 
 def report() -> dict[str, Any]:

@@ -11,21 +11,15 @@ own: ``python -m bench.expiry_runs`` prints one JSON line.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from moto import mock_aws
-
+from bench import isolated
 from bench.dynamo_meter import metering
-from bench.kpis import _environment
-from infra.local import moto_patches
 
 SHARD_SIZES = (10, 1000)
 MEMBERS_AT_SCALE = 10_000_000
@@ -94,22 +88,13 @@ def _drain_shard(first: Any, queue_url: str) -> list[dict[str, Any]]:
 
 
 def run() -> dict[str, Any]:
-    import boto3
-    from loyalty import runtime
     from loyalty.api.members import EnrollRequest
     from loyalty.api.purchases import PurchaseRequest
     from loyalty.clock import add_months, utcnow
-    from loyalty.config import CoreConfig
     from loyalty.data import members
     from loyalty.services import accrual, enrollment, expiry, merchants
 
-    from infra.local.provision import REGION, provision, push_platform_parameters
-
-    session = boto3.session.Session(region_name=REGION)
-    stack = provision(session, parameters={"NamePrefix": "", **push_platform_parameters(session)})
-    os.environ.update(stack.environment())
-    runtime.bootstrap(CoreConfig.from_env())
-    cipher = runtime.current().cipher()
+    stack, cipher = isolated.provisioned()
     now = utcnow()
     bought = datetime.combine(add_months(now.date(), -13), now.timetz())  # expired at the last month end
     merchant_id = merchants.create_merchant("Bench expiry", bought).merchant_id
@@ -151,8 +136,7 @@ def run() -> dict[str, Any]:
 
 def measure() -> dict[str, Any]:
     """Run in a process of its own (moto in-process; its own connections)."""
-    done = subprocess.run([sys.executable, "-m", "bench.expiry_runs"], check=True, stdout=subprocess.PIPE, text=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return isolated.measured("bench.expiry_runs")
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -195,11 +179,7 @@ def print_table(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    _environment()
-    moto_patches.apply()
-    with mock_aws():
-        result = run()
-    print(json.dumps(result))
+    isolated.serve(run)
 
 
 if __name__ == "__main__":

@@ -9,35 +9,15 @@ members, each in its own process on moto in-process (the fastest way to build 10
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import timedelta
 from typing import Any
 
-from moto import mock_aws
-
+from bench import isolated
 from bench.dynamo_meter import metering
-from infra.local import moto_patches
 
 BATCH = 100
-
-
-def _environment() -> None:
-    for inherited in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        os.environ.pop(inherited, None)
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "eu-central-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "POWERTOOLS_SERVICE_NAME": "bench",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        }
-    )
 
 
 def stream_records(stream_arn: str) -> list[dict[str, Any]]:
@@ -62,23 +42,14 @@ def stream_records(stream_arn: str) -> list[dict[str, Any]]:
 
 
 def run(members: int) -> dict[str, Any]:
-    import boto3
-    from loyalty import runtime
     from loyalty.api.members import EnrollRequest
     from loyalty.api.purchases import PurchaseRequest
     from loyalty.api.reports import KpiQuery
     from loyalty.clock import utcnow
-    from loyalty.config import CoreConfig
     from loyalty.domain.kpis import month_of
     from loyalty.services import accrual, enrollment, merchants, stats
 
-    from infra.local.provision import REGION, provision, push_platform_parameters
-
-    session = boto3.session.Session(region_name=REGION)
-    stack = provision(session, parameters={"NamePrefix": "", **push_platform_parameters(session)})
-    os.environ.update(stack.environment())
-    runtime.bootstrap(CoreConfig.from_env())
-    cipher = runtime.current().cipher()
+    stack, cipher = isolated.provisioned()
     now = utcnow()
     start = now - timedelta(days=365)
     merchant_id = merchants.create_merchant("Bench coffee", start).merchant_id
@@ -118,11 +89,7 @@ def run(members: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    _environment()
-    moto_patches.apply()
-    with mock_aws():
-        result = run(int(sys.argv[1]))
-    print(json.dumps(result))
+    isolated.serve(lambda: run(int(sys.argv[1])))
 
 
 if __name__ == "__main__":
