@@ -51,6 +51,14 @@ def expire_entries_per_member() -> Counter[str]:
     return Counter(str(item["member_id"]) for item in items if item.get("kind") == "expire")
 
 
+def assert_each_expired_once(members_api: GatewayClient, members: list[dict[str, Any]]) -> None:
+    """One expire entry per member in the ledger, and nothing left on any balance."""
+    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+    for member in members:
+        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
+        assert reply.body["balance"] == 0
+
+
 def visible_messages(stack: Stack, queue: str) -> int:
     attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
         QueueUrl=stack.queue_url(queue), AttributeNames=["ApproximateNumberOfMessages"]
@@ -94,7 +102,7 @@ def test_a_shard_larger_than_a_batch_finishes_through_continuations_expiring_eac
     assert max(per_shard.values()) > BATCH
     result = run_expiry_job(stack, a_year_on)
     assert result["points"] == 10 * MEMBERS
-    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+    assert_each_expired_once(members_api, members)
     assert drain(stack).runs == []  # the job ran to its end
     for member in members:
         reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
@@ -134,7 +142,7 @@ def test_each_message_expires_a_bounded_page_and_queues_the_rest(
         assert runs_per_shard[shard] == -(-count // BATCH), shard  # ceil(members / batch) runs did the work
     continuations = [run for run in drained.runs if run["after"] is not None]
     assert len(continuations) >= sum(-(-count // BATCH) - 1 for count in per_shard.values())
-    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+    assert_each_expired_once(members_api, members)
 
 
 def test_a_run_received_again_expires_nothing_twice(
@@ -156,10 +164,7 @@ def test_a_run_received_again_expires_nothing_twice(
     handle(scheduled_event("expire", a_year_on, REGION), FakeLambdaContext("expire", 900, REGION))
     drained = drain(stack, deliveries=2)
     assert drained.points == 10 * MEMBERS and drained.failures == 0
-    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
-    for member in members:
-        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
-        assert reply.body["balance"] == 0
+    assert_each_expired_once(members_api, members)
 
 
 def test_a_run_that_fails_half_way_is_retried_and_expires_each_member_once(
@@ -186,7 +191,7 @@ def test_a_run_that_fails_half_way_is_retried_and_expires_each_member_once(
     monkeypatch.setattr(expiry, "expire_member", dies_now_and_then)
     result = run_expiry_job(stack, a_year_on)
     assert result["points"] == 10 * MEMBERS
-    assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
+    assert_each_expired_once(members_api, members)
 
 
 def test_a_message_that_is_not_a_run_goes_to_the_dead_letter_queue_with_its_reason(stack: Stack) -> None:
