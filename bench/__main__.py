@@ -319,7 +319,7 @@ def job_scaling(now: datetime) -> list[dict[str, Any]]:
         jobs: list[tuple[str, Callable[[], object]]] = [
             ("birthdays", lambda: bonuses.run_birthdays(now)),
             ("tier review (a year later)", lambda: tiers.run_tier_review(review_at)),
-            ("expiry warnings (7 days ahead)", lambda: expiry.warn_expiring(warn_at, lambda _events: None)),
+            ("expiry warnings (7 days ahead)", lambda: expiry.run_warnings(warn_at, lambda _events: None)),
         ]
         for name, run in jobs:
             with metering() as meter:

@@ -75,7 +75,7 @@ def _drain_shard(first: Any, queue_url: str) -> list[dict[str, Any]]:
     while run is not None:
         with metering() as meter:
             started = time.perf_counter()
-            outcome = run_and_continue(run, queue_url)
+            outcome = run_and_continue(run, queue_url, lambda _events: None)
             seconds = time.perf_counter() - started
         per_message.append(
             {"members": outcome.members, "points": outcome.points, "seconds": seconds, **meter.snapshot()}

@@ -1,7 +1,7 @@
-"""The expiry job. The daily schedule fans out one message per shard of every month end due and
-warns members whose points expire at the next month end (as many days ahead as the program says);
-the expiry queue's worker removes what is left of each expired lot, a bounded page of a shard per
-message, once."""
+"""The expiry job. The daily schedule fans out one message per shard of every month end due, and
+one per shard of the month end whose warnings are due (as many days ahead as each program says);
+the expiry queue's worker takes a bounded page of a shard per message: it removes what is left of
+each expired lot, once, or warns the members whose points are about to expire."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from loyalty.errors import InvalidRequest
 from loyalty.platform.observability import logger, metrics, tracer
 from loyalty.platform.publisher import publish
 from loyalty.platform.queues import QueueConsumer
-from loyalty.platform.schedule import scheduled_now, time_left
+from loyalty.platform.schedule import scheduled_now
 from loyalty.services import expiry, expiry_runs
 from pydantic import ValidationError
 
@@ -37,9 +37,8 @@ runtime.bootstrap(CONFIG)
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now = scheduled_now(event)
     queued = expiry_runs.enqueue(expiry.shard_runs(now, CONFIG.expiry_lookback_months), CONFIG.expiry_queue_url)
-    warned = expiry.warn_expiring(now, lambda events: publish(CONFIG.event_bus_name, events), time_left(context))
-    metrics.add_metric(name="ExpiryWarnings", unit="Count", value=warned["warned"])
-    result = {"queued": queued, **warned}
+    warning_runs = expiry_runs.enqueue(expiry.warning_runs(now), CONFIG.expiry_queue_url)
+    result = {"queued": queued, "warning_runs": warning_runs}
     logger.info("expiry fanned out", extra=result)
     return result
 
@@ -50,15 +49,21 @@ def expire_run(record: SQSRecord) -> None:
         run = expiry.ShardRun.model_validate_json(record.body)
     except ValidationError as exc:
         raise InvalidRequest("not an expiry run") from exc
-    outcome = expiry_runs.run_and_continue(run, CONFIG.expiry_queue_url)
-    metrics.add_metric(name="PointsExpired", unit="Count", value=outcome.points)
+    outcome = expiry_runs.run_and_continue(
+        run, CONFIG.expiry_queue_url, lambda events: publish(CONFIG.event_bus_name, events)
+    )
+    if run.warning_days is None:
+        metrics.add_metric(name="PointsExpired", unit="Count", value=outcome.points)
+    else:
+        metrics.add_metric(name="ExpiryWarnings", unit="Count", value=outcome.warned)
     logger.info(
-        "expiry run",
+        "expiry run" if run.warning_days is None else "expiry warning run",
         extra={
             "day": run.day.isoformat(),
             "shard": run.shard,
             "members": outcome.members,
             "points": outcome.points,
+            "warned": outcome.warned,
             "more": outcome.next_run is not None,
         },
     )

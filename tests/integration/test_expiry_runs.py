@@ -1,7 +1,8 @@
 """The expiry job through the expiry queue (issue 15, goal 7): the schedule fans out one message per
 shard of every month end due; each message expires a bounded page of its shard and queues the rest;
 a message received twice, or failing half way, expires no member twice; a poison message goes to
-the dead-letter queue with its reason."""
+the dead-letter queue with its reason. The warnings before a month end go through the same queue,
+a bounded page of a shard per message, each member warned once."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ BATCH = 2
 
 @pytest.fixture
 def a_year_on() -> datetime:
-    return utcnow() + timedelta(days=400)
+    """A day when every point earned today has expired and no warning horizon (3, 7, 14, 30 days)
+    lands on a month end, so the schedule queues expiry runs only."""
+    return (utcnow() + timedelta(days=400)).replace(day=10)
 
 
 def enroll_earners(members_api: GatewayClient, accrue_api: GatewayClient, count: int) -> list[dict[str, Any]]:
@@ -208,3 +211,85 @@ def test_a_message_that_is_not_a_run_goes_to_the_dead_letter_queue_with_its_reas
         ['{"day": "2026-13-40", "shard": 3, "as_of": "2026-12-01T00:00:00Z"}', "not json"]
     )
     assert {m["MessageAttributes"]["failure_kind"]["StringValue"] for m in dead} == {"permanent"}
+
+
+# ---- warnings before a month end ---------------------------------------------------------------
+def expiry_day_of_todays_points() -> datetime:
+    """The month end today's points expire at (the expiry queue they were filed under; a test may scan)."""
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName="operations")["Items"]
+    [day] = {item["pk"]["S"].split("#")[1] for item in items if item["pk"]["S"].startswith("EXPQ#")}
+    return datetime.fromisoformat(f"{day}T09:00:00+00:00")
+
+
+def published_warnings(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What the expiry worker publishes, kept here instead of sent to the bus."""
+    events: list[Any] = []
+    monkeypatch.setattr("functions.expire.app.publish", lambda _bus, published: events.extend(published))
+    return events
+
+
+def test_warnings_go_through_the_queue_a_bounded_page_per_message_each_member_warned_once(
+    stack: Stack,
+    merchant: dict[str, Any],
+    members_api: GatewayClient,
+    accrue_api: GatewayClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seven days before the month end (the program's default), the schedule queues one warning
+    run per shard; every message warns at most a batch and queues the rest; each message is
+    delivered twice, and the repeated warnings carry the same event ids (a notification is sent
+    once per event id)."""
+    from loyalty.data.operations import EXPIRY_SHARDS
+    from loyalty.services import expiry
+
+    from functions.expire.app import handle
+
+    monkeypatch.setattr(expiry, "BATCH_MEMBERS", BATCH)
+    members = enroll_earners(members_api, accrue_api, MEMBERS)
+    events = published_warnings(monkeypatch)
+    warn_at = expiry_day_of_todays_points() - timedelta(days=7)
+    looked_at: list[int] = []
+    real = expiry.warn_shard
+
+    def counted(run: expiry.ShardRun, *args: Any, **kwargs: Any) -> expiry.ShardOutcome:
+        outcome = real(run, *args, **kwargs)
+        looked_at.append(outcome.members)
+        return outcome
+
+    monkeypatch.setattr("loyalty.services.expiry_runs.warn_shard", counted)
+    answer = handle(scheduled_event("expire", warn_at, REGION), FakeLambdaContext("expire", 900, REGION))
+    assert answer["warning_runs"] == EXPIRY_SHARDS
+    drained = drain(stack, deliveries=2)
+    assert drained.failures == 0 and drained.points == 0  # warnings expire nothing
+    assert max(looked_at) == BATCH and sum(looked_at) == 2 * MEMBERS  # every member, a page at a time, twice
+    assert Counter(event.member_id for event in events) == Counter({m["member_id"]: 2 for m in members})
+    assert len({event.event_id for event in events}) == MEMBERS  # the second delivery repeats the same ids
+    assert {(event.type, event.data["points"]) for event in events} == {("points_expiring", 10)}
+    for member in members:
+        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
+        assert reply.body["balance"] == 10  # nothing expired
+
+
+def test_a_member_whose_program_warns_at_another_horizon_is_not_warned_today(
+    stack: Stack,
+    merchant: dict[str, Any],
+    admin: GatewayClient,
+    members_api: GatewayClient,
+    accrue_api: GatewayClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from functions.expire.app import handle
+    from functions.program.app import app
+
+    program_api = GatewayClient(app, {"X-Api-Key": merchant["api_key"]})
+    program = program_api.get("/v1/program").body["program"]
+    assert program_api.put("/v1/program", body={"program": {**program, "expiry_warning_days": 14}}).status == 200
+    enroll_earners(members_api, accrue_api, 3)
+    events = published_warnings(monkeypatch)
+    expires_on = expiry_day_of_todays_points()
+    handle(scheduled_event("expire", expires_on - timedelta(days=7), REGION), FakeLambdaContext("expire", 900, REGION))
+    drain(stack)
+    assert events == []
+    handle(scheduled_event("expire", expires_on - timedelta(days=14), REGION), FakeLambdaContext("expire", 900, REGION))
+    drain(stack)
+    assert len(events) == 3

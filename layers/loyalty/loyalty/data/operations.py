@@ -272,10 +272,6 @@ def _due(pk: str) -> Iterator[Due]:
         yield _as_due(item)
 
 
-def expiring_on(day: date, shard: int) -> Iterator[Due]:
-    return _due(_expiry_pk(day, shard))
-
-
 def expiring_page(day: date, shard: int, *, limit: int, after: str | None) -> DuePage:
     """At most ``limit`` members of one expiry queue, from after ``after`` (one Query)."""
     pk = _expiry_pk(day, shard)

@@ -7,13 +7,16 @@ job reads only the queues of the month ends that have passed (no scan), expires 
 remainder with an explicit ledger entry in the same transaction that removes the queue item, and
 so never does the same work twice. It runs a shard of a month end at a time, a page of at most
 ``BATCH_MEMBERS`` members per run (``expire_shard``); what is left is the next run, from where
-this one stopped (``services.expiry_runs`` carries the runs through a queue).
+this one stopped (``services.expiry_runs`` carries the runs through a queue). The warnings before a
+month end read the same queues the same way (``warn_shard``): a warning run is a shard run with
+``warning_days`` set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -61,19 +64,27 @@ def expire_member(merchant_id: str, member_id: str, now: datetime, due: Due | No
     return result.points
 
 
+WarningDays = Literal[3, 7, 14, 30]  # the horizons a program may warn at (Program.expiry_warning_days, but 0)
+WARNING_DAYS: tuple[WarningDays, ...] = get_args(WarningDays)
+
+
 class ShardRun(Request):
     """One run of the expiry job: a shard of a month end's queue, from after ``after`` (None: its
-    start), expiring as of ``as_of`` (the scheduled time, so the job can run as of any time)."""
+    start), as of ``as_of`` (the scheduled time, so the job can run as of any time). With
+    ``warning_days``, the run expires nothing: it warns the members of the queue whose program
+    warns that many days before ``day``."""
 
     day: date
     shard: int = Field(ge=0, lt=operations.EXPIRY_SHARDS)
     as_of: datetime
     after: str | None = Field(default=None, min_length=1)
+    warning_days: WarningDays | None = None
 
 
 class ShardOutcome(BaseModel):
-    members: int = 0
-    points: int = 0
+    members: int = 0  # members of the shard this run went through
+    points: int = 0  # points expired
+    warned: int = 0  # members warned
     next_run: ShardRun | None = None  # the same shard from where this run stopped; None: it is done
 
 
@@ -119,34 +130,63 @@ def run_expiry(now: datetime, *, lookback_months: int = LOOKBACK_MONTHS) -> dict
     return {"members": expired_members, "points": points}
 
 
-WARNING_DAYS = (3, 7, 14, 30)  # the choices a program has (Program.expiry_warning_days)
-
-
-def warn_expiring(
-    now: datetime, publish: Callable[[list[DomainEvent]], object], time_left: Callable[[], bool] | None = None
-) -> dict[str, int]:
-    """Tell members their points expire soon: for each warning horizon that lands on a month end,
-    read that month end's expiry queue and warn the members whose program uses that horizon.
-    Each queue is read at most once per horizon, so the work grows with the members warned."""
+def warning_runs(now: datetime) -> list[ShardRun]:
+    """The warnings' fan-out: for each horizon that lands on a month end, a run per shard of that
+    month end's queue (at most 16 a day: the horizons are 3 to 30 days, so two never share a day
+    unless months were that short)."""
     today = now.date()
+    return [
+        ShardRun(day=expires_on, shard=shard, as_of=now, warning_days=days)
+        for days in WARNING_DAYS
+        if (expires_on := today + timedelta(days=days)) == end_of_month(expires_on)
+        for shard in range(operations.EXPIRY_SHARDS)
+    ]
+
+
+def warn_shard(
+    run: ShardRun,
+    publish: Callable[[list[DomainEvent]], object],
+    *,
+    batch: int | None = None,
+    time_left: Callable[[], bool] | None = None,
+) -> ShardOutcome:
+    """Warn the members of one page of the run's shard (one Query, a read of each member) whose
+    program warns ``run.warning_days`` ahead, then publish the page's warnings together. A run
+    received twice publishes the same events again: each warning's event id names the member and
+    the month end, and a notification is sent once per event id."""
+    if run.warning_days is None:
+        raise ValueError("not a warning run")
+    page = operations.expiring_page(run.day, run.shard, limit=batch or BATCH_MEMBERS, after=run.after)
+    outcome = ShardOutcome()
+    events: list[DomainEvent] = []
+    for due in page.due:
+        if outcome.members and time_left is not None and not time_left():
+            outcome.next_run = run  # from after the last member this run looked at
+            break
+        event = _expiring_event(due.merchant_id, due.member_id, run.day, run.warning_days, run.as_of)
+        if event is not None:
+            events.append(event)
+        outcome.members += 1
+        run = run.model_copy(update={"after": due.position})
+    else:
+        if page.next_after is not None:
+            outcome.next_run = run.model_copy(update={"after": page.next_after})
+    if events:
+        publish(events)
+    outcome.warned = len(events)
+    return outcome
+
+
+def run_warnings(now: datetime, publish: Callable[[list[DomainEvent]], object]) -> dict[str, int]:
+    """Every warning due ``now``, in this process, each run to its end: for tests and tools. In
+    Lambda the runs go through the expiry queue like the expiry's (``services.expiry_runs``)."""
     warned = 0
-    for days in WARNING_DAYS:
-        expires_on = today + timedelta(days=days)
-        if expires_on != end_of_month(expires_on):
-            continue
-        events: list[DomainEvent] = []
-        for shard in range(operations.EXPIRY_SHARDS):
-            for due in operations.expiring_on(expires_on, shard):
-                if time_left is not None and not time_left():
-                    publish(events)
-                    return {"warned": warned + len(events), "complete": 0}
-                event = _expiring_event(due.merchant_id, due.member_id, expires_on, days, now)
-                if event is not None:
-                    events.append(event)
-        if events:
-            publish(events)
-        warned += len(events)
-    return {"warned": warned, "complete": 1}
+    for first in warning_runs(now):
+        run: ShardRun | None = first
+        while run is not None:
+            outcome = warn_shard(run, publish)
+            warned, run = warned + outcome.warned, outcome.next_run
+    return {"warned": warned}
 
 
 def _expiring_event(merchant_id: str, member_id: str, expires_on: date, days: int, now: datetime) -> DomainEvent | None:

@@ -1,8 +1,9 @@
 """The expiry job through a queue, so that no Lambda invocation's work grows with the members.
 
 The daily schedule only fans out: one message per shard of every month end due (16 x 3, cheap and
-fixed). The expiry queue's worker runs one message: a page of at most ``expiry.BATCH_MEMBERS``
-members of its shard, for at most ``RUN_SECONDS``, then queues the same shard from where it
+fixed), and one per shard of a month end whose warnings are due (16 on such a day). The expiry
+queue's worker runs one message: a page of at most ``expiry.BATCH_MEMBERS`` members of its shard,
+expired or warned, for at most ``RUN_SECONDS``, then queues the same shard from where it
 stopped. The queue is FIFO with a group per shard and month end, so a shard runs one page at a
 time, in order; a repeated schedule's fan-out or a continuation queued twice is dropped by SQS's
 deduplication. A message that is received again (a crash, a timeout) runs its page again: the
@@ -15,15 +16,17 @@ import hashlib
 import time
 from collections.abc import Callable
 
+from loyalty.events import DomainEvent
 from loyalty.platform.aws import client
-from loyalty.services.expiry import ShardOutcome, ShardRun, expire_shard
+from loyalty.services.expiry import ShardOutcome, ShardRun, expire_shard, warn_shard
 
 RUN_SECONDS = 30.0  # a run stops taking members after this (the worker's timeout leaves room to finish)
 SQS_BATCH = 10  # SendMessageBatch takes at most ten
 
 
 def _group(run: ShardRun) -> str:
-    return f"expire-{run.day.isoformat()}-{run.shard:02d}"
+    kind = "expire" if run.warning_days is None else f"warn{run.warning_days}"
+    return f"{kind}-{run.day.isoformat()}-{run.shard:02d}"
 
 
 def _deduplication_id(run: ShardRun) -> str:
@@ -52,11 +55,24 @@ def enqueue(runs: list[ShardRun], queue_url: str) -> int:
 
 
 def run_and_continue(
-    run: ShardRun, queue_url: str, *, seconds: float = RUN_SECONDS, clock: Callable[[], float] = time.monotonic
+    run: ShardRun,
+    queue_url: str,
+    publish: Callable[[list[DomainEvent]], object],
+    *,
+    seconds: float = RUN_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
 ) -> ShardOutcome:
-    """Run one message's page; queue the rest of the shard, if any, before the message is done."""
+    """Run one message's page (expiry, or warnings published through ``publish``); queue the rest
+    of the shard, if any, before the message is done."""
     deadline = clock() + seconds
-    outcome = expire_shard(run, time_left=lambda: clock() < deadline)
+
+    def time_left() -> bool:
+        return clock() < deadline
+
+    if run.warning_days is None:
+        outcome = expire_shard(run, time_left=time_left)
+    else:
+        outcome = warn_shard(run, publish, time_left=time_left)
     if outcome.next_run is not None:
         enqueue([outcome.next_run], queue_url)
     return outcome
