@@ -9,6 +9,7 @@ layer alike count when the handler's import pulls them in.
     python3.12 -I -S -B infra/lambda_bootstrap.py REQUEST.json
 """
 
+import gc
 import importlib
 import json
 import logging  # noqa: F401 - loaded by the runtime's bootstrap before any handler
@@ -44,6 +45,7 @@ def main(request_path: str) -> None:
     module = importlib.import_module(request["module"])
     imported, imported_cpu = time.perf_counter() - started, time.process_time() - started_cpu
     modules = len(sys.modules)
+    collecting = gc.isenabled()
     calls: list[dict[str, object]] = []
     if request["handler"]:
         handler = getattr(module, request["handler"])
@@ -63,7 +65,13 @@ def main(request_path: str) -> None:
                     "body": response.get("body") if isinstance(response, dict) else None,
                 }
             )
-    result = {"import_seconds": imported, "import_cpu_seconds": imported_cpu, "modules": modules, "calls": calls}
+    result = {
+        "import_seconds": imported,
+        "import_cpu_seconds": imported_cpu,
+        "modules": modules,
+        "collecting_after_import": collecting,
+        "calls": calls,
+    }
     with open(request["result"], "w", encoding="utf-8") as handle:
         json.dump(result, handle)
 

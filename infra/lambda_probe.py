@@ -27,6 +27,7 @@ class ProbeResult:
     import_seconds: float
     import_cpu_seconds: float
     modules: int
+    collecting_after_import: bool  # the garbage collector on again once the handler module has loaded
     calls: list[dict[str, Any]] = field(default_factory=list)
     importtime: str = ""  # python -X importtime's report, when asked for
 
@@ -98,6 +99,7 @@ def probe(
         import_seconds=result["import_seconds"],
         import_cpu_seconds=result["import_cpu_seconds"],
         modules=result["modules"],
+        collecting_after_import=result["collecting_after_import"],
         calls=result["calls"],
         importtime=completed.stderr if importtime else "",
     )

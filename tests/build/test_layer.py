@@ -207,9 +207,11 @@ def test_every_handler_imports_with_only_the_layer_and_its_own_environment(host_
     def import_handler(spec: FunctionSpec) -> str | None:
         code = _code_dir(spec)
         try:
-            probe(python, [code, host_layer], "app", _function_env(stack, spec, code), handler=spec.handler)
+            result = probe(python, [code, host_layer], "app", _function_env(stack, spec, code), handler=spec.handler)
         except RuntimeError as exc:
             return f"{spec.logical_id}: {exc}"
+        if not result.collecting_after_import:  # loaded with the collector off, and never turned it on
+            return f"{spec.logical_id}: garbage collection is still off after the import"
         return None
 
     covered = {_code_dir(spec) for spec in stack.functions.values()}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from loyalty.config import CoreConfig
 from loyalty.data.base import bind_tables, connect
 from loyalty.pii.cipher import PiiCipher
-from loyalty.platform import aws
+from loyalty.platform import aws, cold_start
 from loyalty.platform.secrets import KeyRing, is_admin_token, load_key_ring
 
 
@@ -42,6 +42,7 @@ def bootstrap(config: CoreConfig) -> Runtime:
     if aws.in_lambda():  # elsewhere (tests, the API document) an import must not need AWS
         connect()
     _runtime = Runtime(config)
+    cold_start.loaded()
     return _runtime
 
 
