@@ -16,7 +16,7 @@ from loyalty.http.access import TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, metrics, observed_handler
 from loyalty.platform.queues import QueueConsumer
 from loyalty.services import accrual
 from pydantic import ValidationError
@@ -108,8 +108,6 @@ purchase_events = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_purchase_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return purchase_events(event, context)

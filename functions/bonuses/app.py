@@ -15,7 +15,7 @@ from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, validation_details
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, observed_handler
 from loyalty.platform.queues import QueueConsumer, eventbridge_detail
 from loyalty.platform.schedule import scheduled_now, time_left
 from loyalty.services import bonuses
@@ -57,9 +57,7 @@ def post_bonus_action(member_id: str) -> object:
 app = create_app("bonuses", bp)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def birthdays(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = bonuses.run_birthdays(scheduled_now(event), time_left(context))
     logger.info("birthdays", extra=result)
@@ -94,8 +92,6 @@ bonus_events = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_bonus_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return bonus_events(event, context)

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.config import CoreConfig
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import metrics, observed_handler
 from loyalty.platform.publisher import publish
 from loyalty.services import outbox
 
@@ -18,9 +18,7 @@ CONFIG = CoreConfig.from_env()
 runtime.bootstrap(CONFIG)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def publish_ledger_events(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     events = outbox.ledger_events(event)
     published = publish(CONFIG.event_bus_name, events)
@@ -28,9 +26,7 @@ def publish_ledger_events(event: dict[str, Any], context: LambdaContext) -> dict
     return {"published": published}
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def publish_coupon_events(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     events = outbox.coupon_events(event)
     published = publish(CONFIG.event_bus_name, events)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from loyalty import runtime
 from loyalty.config import CoreConfig
 from loyalty.errors import InvalidRequest
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, metrics, observed_handler
 from loyalty.platform.publisher import publish
 from loyalty.platform.queues import QueueConsumer
 from loyalty.platform.schedule import scheduled_now
@@ -31,9 +31,7 @@ CONFIG = ExpireConfig.from_env()
 runtime.bootstrap(CONFIG)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now = scheduled_now(event)
     queued = expiry_runs.enqueue(expiry.shard_runs(now, CONFIG.expiry_lookback_months), CONFIG.expiry_queue_url)
@@ -74,8 +72,6 @@ runs = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_runs(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return runs(event, context)

@@ -29,7 +29,7 @@ from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
 from loyalty.platform.aws import client
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, observed_handler
 from loyalty.platform.publisher import publish
 from loyalty.platform.queues import QueueConsumer
 from loyalty.platform.secrets import secret_json
@@ -227,9 +227,7 @@ orders = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_orders(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return orders(event, context)
 
@@ -241,9 +239,7 @@ def queue_order(merchant_id: str, order_id: str) -> None:
     )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_stream(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """New orders go to the worker's queue; status changes become events; card ledger entries
     become sales counters, each once. A failure retries the batch: each step is idempotent

@@ -16,7 +16,7 @@ from loyalty.http.access import MANAGE, OWNER
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, observed_handler
 from loyalty.platform.queues import QueueConsumer
 from loyalty.services import jobs
 
@@ -140,8 +140,6 @@ chunks = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_jobs(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return chunks(event, context)

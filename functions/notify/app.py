@@ -34,7 +34,7 @@ from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply, validation_details
 from loyalty.notifications.kinds import Channel
 from loyalty.notifications.sending import Provider
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, metrics, observed_handler
 from loyalty.platform.providers import SesEmail, SnsPush, SnsSms
 from loyalty.platform.queues import QueueConsumer, eventbridge_detail
 from loyalty.platform.schedule import scheduled_now
@@ -282,16 +282,12 @@ notifications = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_notifications(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return notifications(event, context)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def send_deferred(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return notifier().deliver_deferred(scheduled_now(event))
 
@@ -309,8 +305,6 @@ campaign_pages = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_campaign_pages(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return campaign_pages(event, context)

@@ -14,7 +14,7 @@ from loyalty.http.access import TILL
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply, reply
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, observed_handler
 from loyalty.platform.schedule import scheduled_now, time_left
 from loyalty.services import redemption
 
@@ -87,9 +87,7 @@ def post_cancel(redemption_id: str) -> object:
 app = create_app("redeem", bp)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def release_holds(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = redemption.release_expired_holds(scheduled_now(event), time_left(context))
     logger.info("holds released", extra=result)

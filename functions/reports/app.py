@@ -14,7 +14,7 @@ from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import metrics, observed_handler
 from loyalty.services import stats
 
 CONFIG = CoreConfig.from_env()
@@ -55,9 +55,7 @@ def get_gift_card_report() -> object:
 app = create_app("reports", bp)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def count_stream(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """The ledger's and the notifications table's streams: facts to monthly counters, each once.
     A failure retries (and bisects) the batch; what was counted stays counted once."""

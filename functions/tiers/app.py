@@ -14,7 +14,7 @@ from loyalty.http.access import MANAGE
 from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, idempotent_reply
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, observed_handler
 from loyalty.platform.schedule import scheduled_now, time_left
 from loyalty.services import tiers
 
@@ -45,9 +45,7 @@ def post_membership(member_id: str) -> object:
 app = create_app("tiers", bp)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def review(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     result = tiers.run_tier_review(scheduled_now(event), time_left=time_left(context))
     logger.info("tier review", extra=result)

@@ -32,7 +32,7 @@ from loyalty.http.app import create_app
 from loyalty.http.auth import merchant_key
 from loyalty.http.blueprint import ApiBlueprint, reply, validation_details
 from loyalty.platform.aws import client
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import logger, metrics, observed_handler
 from loyalty.platform.providers import SesEmail
 from loyalty.platform.queues import QueueConsumer, eventbridge_detail
 from loyalty.services import staff, webhook_deliveries, webhook_endpoints
@@ -258,9 +258,7 @@ events = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return events(event, context)
 
@@ -319,8 +317,6 @@ deliveries = QueueConsumer(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observed_handler
 def handle_deliveries(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return deliveries(event, context)
