@@ -11,7 +11,7 @@ import csv
 import io
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -90,6 +90,20 @@ def members_count(local: RunningStack, merchant_id: str) -> int:
             return count
 
 
+def once_answered(ask: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``ask``'s answer, asked again while the stack leaves it unanswered for the client's 30 s: after
+    a large import the local stack (one Python process for the API, the workers and moto) is still
+    working through the enrolments' stream events for a while."""
+
+    def answer() -> dict[str, Any] | None:
+        try:
+            return ask()
+        except requests.Timeout:
+            return None
+
+    return dict(wait_for(answer, timeout=SLOWEST_SECONDS, interval=5))
+
+
 def test_a_large_member_import_reports_progress_and_a_resumed_run_applies_no_row_twice(local: RunningStack) -> None:
     shop = Shop(local, "Сеть кофеен")
     created = shop.call("POST", "/v1/imports", {"job_id": "big", "kind": "members"})
@@ -136,9 +150,10 @@ def test_a_large_member_import_reports_progress_and_a_resumed_run_applies_no_row
         f"{answered[-1]:.1f} s (slowest), {len(waits) - len(answered)} unanswered in 30 s"
     )
 
-    [sample] = shop.call("GET", "/v1/members", email="guest70@example.ru")["members"]
+    [sample] = once_answered(lambda: shop.call("GET", "/v1/members", email="guest70@example.ru"))["members"]
     assert (sample["name"], sample["balance"]) == ("Гость 70", 0)
-    assert shop.call("GET", "/v1/members", phone="+79250000006")["members"][0]["balance"] == 6
+    [sixth] = once_answered(lambda: shop.call("GET", "/v1/members", phone="+79250000006"))["members"]
+    assert sixth["balance"] == 6
 
 
 def test_the_operator_cli_creates_a_merchant_imports_and_exports_with_progress(
