@@ -81,6 +81,10 @@ def test_every_screen_is_accessible_and_photographed(app: App, local: RunningSta
         problems[screen] = app.serious_accessibility_violations()
         app.screenshot(screen)
 
+    # The pointer resting on the current screen's link (a mouse left where it was last clicked).
+    page.get_by_role("navigation").get_by_role("link", name="Подарочные карты").hover()
+    problems["navigation, the pointer on the current screen's link"] = app.serious_accessibility_violations()
+
     app.open("notifications")
     expect(page.get_by_test_id("template-preview")).not_to_have_text("…")
     problems["notifications"] = app.serious_accessibility_violations()
