@@ -52,10 +52,12 @@ def expire_run(record: SQSRecord) -> None:
     )
     if run.warning_days is None:
         metrics.add_metric(name="PointsExpired", unit="Count", value=outcome.points)
+        done = "expiry run"
     else:
         metrics.add_metric(name="ExpiryWarnings", unit="Count", value=outcome.warned)
+        done = "expiry warning run"
     logger.info(
-        "expiry run" if run.warning_days is None else "expiry warning run",
+        done,
         extra={
             "day": run.day.isoformat(),
             "shard": run.shard,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -19,6 +19,9 @@ from infra.local.provision import REGION, Stack
 from tests.integration.conftest import earn, new_phone
 from tests.support.api import GatewayClient
 from tests.support.expiry import drain, run_expiry_job
+
+if TYPE_CHECKING:
+    from loyalty.services.expiry import ShardOutcome, ShardRun
 
 MEMBERS = 33  # over 16 shards: some shard holds three at least, more than a batch of two
 BATCH = 2
@@ -54,12 +57,35 @@ def expire_entries_per_member() -> Counter[str]:
     return Counter(str(item["member_id"]) for item in items if item.get("kind") == "expire")
 
 
+def balances(members_api: GatewayClient, members: list[dict[str, Any]]) -> set[int]:
+    """The balances the API shows for these members."""
+    return {
+        members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]}).body["balance"]
+        for member in members
+    }
+
+
 def assert_each_expired_once(members_api: GatewayClient, members: list[dict[str, Any]]) -> None:
     """One expire entry per member in the ledger, and nothing left on any balance."""
     assert expire_entries_per_member() == Counter({member["member_id"]: 1 for member in members})
-    for member in members:
-        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
-        assert reply.body["balance"] == 0
+    assert balances(members_api, members) == {0}
+
+
+def watch_runs(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple[ShardRun, ShardOutcome]]:
+    """Each run the expiry queue's worker hands to ``expiry.<name>`` (``expire_shard`` or
+    ``warn_shard``), with its outcome, in order."""
+    from loyalty.services import expiry
+
+    seen: list[tuple[ShardRun, ShardOutcome]] = []
+    real = getattr(expiry, name)
+
+    def watched(run: ShardRun, *args: Any, **kwargs: Any) -> ShardOutcome:
+        outcome = real(run, *args, **kwargs)
+        seen.append((run, outcome))
+        return outcome
+
+    monkeypatch.setattr(f"loyalty.services.expiry_runs.{name}", watched)
+    return seen
 
 
 def visible_messages(stack: Stack, queue: str) -> int:
@@ -107,9 +133,6 @@ def test_a_shard_larger_than_a_batch_finishes_through_continuations_expiring_eac
     assert result["points"] == 10 * MEMBERS
     assert_each_expired_once(members_api, members)
     assert drain(stack).runs == []  # the job ran to its end
-    for member in members:
-        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
-        assert reply.body["balance"] == 0
 
 
 def test_each_message_expires_a_bounded_page_and_queues_the_rest(
@@ -129,16 +152,9 @@ def test_each_message_expires_a_bounded_page_and_queues_the_rest(
     merchant_id = merchant["merchant_id"]
     per_shard = Counter(shard_of(merchant_id, member) for member in members)
     handle(scheduled_event("expire", a_year_on, REGION), FakeLambdaContext("expire", 900, REGION))
-    expired_by_run: list[tuple[int, int]] = []  # (shard, members it expired)
-    real = expiry.expire_shard
-
-    def counted(run: expiry.ShardRun, **kwargs: Any) -> expiry.ShardOutcome:
-        outcome = real(run, **kwargs)
-        expired_by_run.append((run.shard, outcome.members))
-        return outcome
-
-    monkeypatch.setattr("loyalty.services.expiry_runs.expire_shard", counted)
+    runs = watch_runs(monkeypatch, "expire_shard")
     drained = drain(stack)
+    expired_by_run = [(run.shard, outcome.members) for run, outcome in runs]
     assert max(members for _shard, members in expired_by_run) == BATCH  # never more than a batch
     runs_per_shard = Counter(shard for shard, members in expired_by_run if members)
     for shard, count in per_shard.items():
@@ -248,26 +264,17 @@ def test_warnings_go_through_the_queue_a_bounded_page_per_message_each_member_wa
     members = enroll_earners(members_api, accrue_api, MEMBERS)
     events = published_warnings(monkeypatch)
     warn_at = expiry_day_of_todays_points() - timedelta(days=7)
-    looked_at: list[int] = []
-    real = expiry.warn_shard
-
-    def counted(run: expiry.ShardRun, *args: Any, **kwargs: Any) -> expiry.ShardOutcome:
-        outcome = real(run, *args, **kwargs)
-        looked_at.append(outcome.members)
-        return outcome
-
-    monkeypatch.setattr("loyalty.services.expiry_runs.warn_shard", counted)
+    runs = watch_runs(monkeypatch, "warn_shard")
     answer = handle(scheduled_event("expire", warn_at, REGION), FakeLambdaContext("expire", 900, REGION))
     assert answer["warning_runs"] == EXPIRY_SHARDS
     drained = drain(stack, deliveries=2)
+    looked_at = [outcome.members for _run, outcome in runs]
     assert drained.failures == 0 and drained.points == 0  # warnings expire nothing
     assert max(looked_at) == BATCH and sum(looked_at) == 2 * MEMBERS  # every member, a page at a time, twice
     assert Counter(event.member_id for event in events) == Counter({m["member_id"]: 2 for m in members})
     assert len({event.event_id for event in events}) == MEMBERS  # the second delivery repeats the same ids
     assert {(event.type, event.data["points"]) for event in events} == {("points_expiring", 10)}
-    for member in members:
-        reply = members_api.get("/v1/members/{member_id}", path_params={"member_id": member["member_id"]})
-        assert reply.body["balance"] == 10  # nothing expired
+    assert balances(members_api, members) == {10}  # nothing expired
 
 
 def test_a_member_whose_program_warns_at_another_horizon_is_not_warned_today(
