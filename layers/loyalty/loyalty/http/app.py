@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Chalice, ConvertToMiddleware, Response
 
 from loyalty.http.auth import auth
 from loyalty.http.errors import from_chalice_body
-from loyalty.platform.observability import logger, metrics, tracer
+from loyalty.platform.observability import observed_handler
 
 
 def error_shape_middleware(app: Chalice) -> Any:
@@ -34,8 +34,6 @@ def create_app(name: str, *blueprints: Blueprint) -> Chalice:
     app.register_blueprint(auth)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
-    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
-    app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+    app.register_middleware(ConvertToMiddleware(observed_handler))
     app.register_middleware(error_shape_middleware(app), "http")
     return app

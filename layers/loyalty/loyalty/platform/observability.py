@@ -24,7 +24,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def observed_handler(handler: Handler) -> Handler:
-    """A Lambda entry point that is not a Chalice app (queue, stream and scheduled functions): the
-    invocation's context in every log line, its trace, and its metrics flushed at the end, the
-    same three as ``http.app.create_app`` adds to every API function."""
+    """Every Lambda entry point: the invocation's context in every log line, its trace, and its
+    metrics flushed at the end (queue, stream and scheduled functions as a decorator; the API
+    functions through ``http.app.create_app``'s middleware)."""
     return cast(Handler, logger.inject_lambda_context(tracer.capture_lambda_handler(metrics.log_metrics(handler))))
