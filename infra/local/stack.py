@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from chalice.app import Blueprint, Chalice
 from loyalty.clock import LOCAL_CLOCK_ENV
+from loyalty.platform.observability import logger
 from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
@@ -74,6 +75,13 @@ def aws_environment(endpoint: str, log_level: str) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": log_level,
         "POWERTOOLS_DEV": "false",
     }
+
+
+def set_log_level(level: str) -> None:
+    """The functions' log level: for loggers built from now on, and for loyalty's own, which was
+    built when this package's modules were imported."""
+    os.environ["POWERTOOLS_LOG_LEVEL"] = level
+    logger.setLevel(level)
 
 
 def free_port(host: str) -> int:
@@ -143,7 +151,7 @@ class LocalStack:
             queue_visibility_timeout=self.settings.queue_visibility_timeout,
         )
         os.environ.update(self.stack.environment())
-        os.environ["POWERTOOLS_LOG_LEVEL"] = self.settings.log_level  # the template says INFO for AWS
+        set_log_level(self.settings.log_level)  # the template says INFO for AWS
         os.environ["WEBHOOK_URL_POLICY"] = "local"  # webhooks to this machine only (AWS: https, public)
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
