@@ -12,8 +12,8 @@ before it, and either all its writes happen or none does. So here every DynamoDB
 Streams) request of the embedded moto runs under one lock, and TransactWriteItems checks every
 condition first and only then writes. Only the local stack, the tests and the bench use this.
 
-A Query of a table reads its partition only (moto sorted the whole table for every Query, so
-that every member read slowed down with each member imported).
+A Query reads the items of its partition only, of the table or of an index (moto sorted the
+whole table for every Query, so that every member read slowed down with each member imported).
 
 DynamoDB also refuses a key over its size limits (2048 bytes hash, 1024 range) when it is read or
 deleted, not only when it is written as moto checks: an over-long id in a URL would be a 404 here
@@ -127,9 +127,9 @@ def _query_one_partition() -> None:
     DynamoType objects), then keeping the items asked for: a purchase's member read took 7 ms
     beside one member and 190 ms once 2,000 more had been imported, and after a 100,000-row import
     the local stack left requests unanswered for 30 s. A table's Query reads one partition: it is
-    handed that partition only. An index's Query still looks at every item (moto keeps no index;
-    it sorts what it keeps by the index's keys, then the table's), but the table is sorted by its
-    keys' plain values, each computed once instead of at every comparison."""
+    handed that partition only. An index's Query is handed the items whose index key is the one
+    asked for, picked by plain string comparison (moto keeps no index; it then sorts them by the
+    index's keys and the table's, an order that does not depend on the order they came in)."""
     import functools
 
     from moto.dynamodb.models.table import Table
@@ -138,20 +138,48 @@ def _query_one_partition() -> None:
     index_name_position = 6  # after hash_key: range_comparison ... projection_expressions, index_name
 
     @functools.wraps(query)
-    def one_partition(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    def from_candidates(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[index_name_position] if len(args) > index_name_position else kwargs.get("index_name")
-        if index_name or hash_key is None:
+        if index_name:
+            candidates = _index_partition(table, kwargs.get("hash_key_conditions") or [])
+        else:
+            candidates = _table_partition(table, hash_key)
+        if candidates is None:
             return query(table, hash_key, *args, **kwargs)
-        found = table.items.get(hash_key)
-        partition = [] if found is None else list(found.values()) if table.range_key_attr else [found]
-        table.all_items = lambda: partition  # for this request only: every one holds _LOCK
+        table.all_items = lambda: candidates  # for this request only: every one holds _LOCK
         try:
             return query(table, hash_key, *args, **kwargs)
         finally:
             del table.all_items
 
-    Table.query = one_partition  # type: ignore[method-assign,assignment]
+    Table.query = from_candidates  # type: ignore[method-assign,assignment]
     Table.all_items = _all_items_by_plain_keys  # type: ignore[method-assign,assignment]
+
+
+def _table_partition(table: Any, hash_key: Any) -> list[Any] | None:
+    if hash_key is None:
+        return None
+    found = table.items.get(hash_key)
+    if found is None:
+        return []
+    return list(found.values()) if table.range_key_attr else [found]
+
+
+def _index_partition(table: Any, conditions: list[tuple[str, Any]]) -> list[Any] | None:
+    """The items whose index hash key attributes hold the strings asked for (None: not only strings)."""
+    if not conditions or any(value.type != "S" for _name, value in conditions):
+        return None
+    wanted = [(name, value.value) for name, value in conditions]
+    items = (
+        (item for partition in table.items.values() for item in partition.values())
+        if table.range_key_attr
+        else table.items.values()
+    )
+    return [item for item in items if all(_string_of(item.attrs.get(name)) == value for name, value in wanted)]
+
+
+def _string_of(value: Any) -> Any:
+    return value.value if value is not None and value.type == "S" else None
 
 
 def _all_items_by_plain_keys(table: Any) -> list[Any]:

@@ -6,7 +6,7 @@ every member imported."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -42,8 +42,8 @@ def table() -> Iterator[str]:
     client.delete_table(TableName=name)
 
 
-def put(table: str, pk: str, sk: str, n: int) -> None:
-    item = {"pk": {"S": pk}, "sk": {"S": sk}, "g": {"S": "all"}, "n": {"N": str(n)}}
+def put(table: str, pk: str, sk: str, n: int, g: str = "all") -> None:
+    item = {"pk": {"S": pk}, "sk": {"S": sk}, "g": {"S": g}, "n": {"N": str(n)}}
     boto3.client("dynamodb", region_name=REGION).put_item(TableName=table, Item=item)
 
 
@@ -111,30 +111,47 @@ def test_an_index_query_still_sees_every_partition_in_index_order(table: str) ->
     assert pks == ["b", "a", "c"]  # n = 1, 2, 3
 
 
-def test_a_table_query_costs_the_same_beside_ten_or_five_hundred_other_partitions(
-    table: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    values_read = 0
+@pytest.fixture
+def values_read(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[], object]], int]:
+    """How many stored values moto reads (``DynamoType.cast_value``) to answer ``ask``."""
     cast_value = DynamoType.cast_value
 
-    def counted(self: DynamoType) -> Any:
-        nonlocal values_read
-        values_read += 1
-        return cast_value.fget(self)  # type: ignore[attr-defined]
+    def measure(ask: Callable[[], object]) -> int:
+        count = 0
 
-    put(table, "member", "MEMBER", 1)
+        def counted(self: DynamoType) -> Any:
+            nonlocal count
+            count += 1
+            return cast_value.fget(self)  # type: ignore[attr-defined]
 
-    def work_of_one_read() -> int:
-        nonlocal values_read
-        values_read = 0
         monkeypatch.setattr(DynamoType, "cast_value", property(counted))
-        assert query(table, **of("member")) == ["MEMBER"]
-        monkeypatch.setattr(DynamoType, "cast_value", cast_value)
-        return values_read
+        try:
+            ask()
+        finally:
+            monkeypatch.setattr(DynamoType, "cast_value", cast_value)
+        return count
+
+    return measure
+
+
+def test_a_query_costs_the_same_beside_ten_or_five_hundred_other_partitions(
+    table: str, values_read: Callable[[Callable[[], object]], int]
+) -> None:
+    put(table, "member", "MEMBER", 1)
+    put(table, "member", "LEDGER#01", 2, g="shop")
+
+    def read_member() -> None:
+        assert query(table, **of("member")) == ["LEDGER#01", "MEMBER"]
+
+    def list_shop() -> None:
+        found = query(
+            table, IndexName="by_g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "shop"}}
+        )
+        assert found == ["LEDGER#01"]
 
     for n in range(10):
         put(table, f"other-{n}", "MEMBER", 1)
-    beside_ten = work_of_one_read()
+    beside_ten = values_read(read_member), values_read(list_shop)
     for n in range(10, 500):
         put(table, f"other-{n}", "MEMBER", 1)
-    assert work_of_one_read() == beside_ten
+    assert (values_read(read_member), values_read(list_shop)) == beside_ten
