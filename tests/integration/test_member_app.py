@@ -239,8 +239,8 @@ def _forged_tokens(tokens: dict[str, Any]) -> dict[str, str]:
     return {
         "no token": "",
         "garbage": "not-a-jwt",
-        "wrong key": jwt.encode(claims, "guessed-secret", algorithm="HS256"),
-        "expired": jwt.encode(expired, "guessed-secret", algorithm="HS256"),
+        "wrong key": jwt.encode(claims, "a-secret-an-attacker-guessed-wrong", algorithm="HS256"),
+        "expired": jwt.encode(expired, "a-secret-an-attacker-guessed-wrong", algorithm="HS256"),
         "unsigned": jwt.encode(claims, None, algorithm="none") if hasattr(jwt, "encode") else "x",
         "merchant key as bearer": "lk_live_something",
     }
