@@ -14,10 +14,14 @@ member item's size. What is stated: the prices, the request rates that define ea
 Lambda durations, the stream and queue batch sizes. X-Ray follows template.yaml: a Lambda function
 with active tracing samples what reaches it untraced at Lambda's fixed rate (the first request
 each second, then 5 %); the API's sampling rule, if the template has one, decides for the API.
+
+The same measured purchase is also priced under other designs (``DESIGNS``: an HTTP API, the
+merchant authorizer's answers cached), each with what it gives up, for the product's decision.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +40,7 @@ PRICES: dict[str, tuple[float, str]] = {
     "dynamodb_write": (0.7625, "DynamoDB on-demand, per million write request units"),
     "dynamodb_read": (0.1525, "DynamoDB on-demand, per million read request units"),
     "api_gateway": (3.70, "API Gateway REST API, per million requests (first 333 million a month)"),
+    "http_api": (1.20, "API Gateway HTTP API, per million requests (first 300 million a month)"),
     "lambda_request": (0.20, "Lambda, per million requests"),
     "lambda_gb_second_arm": (0.0000133334, "Lambda arm64, per GB-second (first 7.5 billion GB-s a month)"),
     "eventbridge_event": (1.00, "EventBridge, per million custom events published"),
@@ -54,7 +59,7 @@ class Scenario:
     name: str
     definition: str
     purchases_per_second: float  # the whole platform
-    key_uses_per_minute: float  # purchases per minute through one merchant key
+    key_use_interval_seconds: float  # between two purchases through one merchant key
     counter_batch: str  # which measured counting cost applies ("busy" or "spread")
     stream_batch: float  # ledger records per stream-function invocation
     queue_batch: float  # messages per queue-function invocation
@@ -66,7 +71,7 @@ SCENARIOS = (
         "a few busy merchants: 50 purchases/s on the platform (~130 M a month), each till key used "
         "every few seconds, stream batches full (100 records of one merchant), queue batches of 10",
         purchases_per_second=50.0,
-        key_uses_per_minute=20.0,
+        key_use_interval_seconds=3.0,
         counter_batch="busy",
         stream_batch=100,
         queue_batch=10,
@@ -76,12 +81,72 @@ SCENARIOS = (
         "10 000 small shops, 1 M purchases a month in all (0.4/s), ~3 a day each: every purchase is "
         "its key's first in a minute, alone in its stream batch and queue batch",
         purchases_per_second=1_000_000 / (30 * 86_400),
-        key_uses_per_minute=1.0,
+        key_use_interval_seconds=8 * 3600.0,
         counter_batch="spread",
         stream_batch=1,
         queue_batch=1,
     ),
 )
+
+
+@dataclass(frozen=True)
+class Design:
+    """A way to serve the same purchase, for the product's decision: what it would cost, what it
+    gives up."""
+
+    name: str
+    gives_up: str
+    api: str = "api_gateway"  # the PRICES line of the API's requests
+    authorizer_cache_seconds: float = 0.0  # API Gateway keeps the authorizer's answer per credential
+    purchases_traced: bool = True  # an HTTP API does not trace: only the functions' own sampling would
+
+
+DESIGNS = (
+    Design("as built: REST API, usage plan per key, authorizer on every request", "-"),
+    Design(
+        "the merchant authorizer's answers cached 5 minutes",
+        "a revoked key, a changed role or a signed-out staff token keeps working up to 5 minutes; "
+        "every merchant request must carry its credential in one fixed header (the cache's key)",
+        authorizer_cache_seconds=300,
+    ),
+    Design(
+        "HTTP API in place of the REST API, purchases traced by Lambda's own sampling",
+        "the usage plan per key (each merchant's own throttle and daily quota); Lambda samples the "
+        "first request each second and 5 % after, nearly every purchase at a small shop's volume",
+        api="http_api",
+    ),
+    Design(
+        "HTTP API, purchases not traced",
+        "the usage plan per key, and X-Ray traces of purchases",
+        api="http_api",
+        purchases_traced=False,
+    ),
+    Design(
+        "HTTP API, purchases not traced, authorizer cached 5 minutes",
+        "all of the above",
+        api="http_api",
+        authorizer_cache_seconds=300,
+        purchases_traced=False,
+    ),
+)
+
+
+def authorizer_share(scenario: Scenario, design: Design) -> float:
+    """Authorizer invocations per purchase: a cached answer serves the key's purchases until it lapses."""
+    between = max(scenario.key_use_interval_seconds, design.authorizer_cache_seconds)
+    return scenario.key_use_interval_seconds / between
+
+
+def last_use_writes(scenario: Scenario, design: Design) -> float:
+    """The key's last use is recorded by the authorizer, at most once a minute (``keys.UseRecorder``)."""
+    between = max(scenario.key_use_interval_seconds, design.authorizer_cache_seconds)
+    return authorizer_share(scenario, design) * min(1.0, between / 60)
+
+
+@functools.cache
+def _template() -> dict[str, Any]:
+    """template.yaml, read once: the model only reads it."""
+    return load_template()
 
 
 # ---- measuring (in a process of its own, on moto in-process) -----------------------------------
@@ -102,7 +167,7 @@ def index_writes(before: dict[str, Any], after: dict[str, Any]) -> int:
     """Write units the members table's indexes (template.yaml) take for one change of an item,
     by DynamoDB's rules: a changed index key is a delete and a put, a changed projected attribute
     one write, an index entry of up to 1 KB one unit."""
-    table = load_template()["Resources"]["MembersTable"]["Properties"]
+    table = _template()["Resources"]["MembersTable"]["Properties"]
     units = 0
     for index in table.get("GlobalSecondaryIndexes", []):
         keys = [key["AttributeName"] for key in index["KeySchema"]]
@@ -269,7 +334,7 @@ def main() -> None:
 def _template_tracing() -> dict[str, Any]:
     """What template.yaml says about X-Ray: the API's sampling rule (if any) and which functions
     trace actively (Lambda samples untraced events at its fixed rate; PassThrough follows the caller)."""
-    template = load_template()
+    template = _template()
     default = template.get("Globals", {}).get("Function", {}).get("Tracing", "PassThrough")
     functions = resources_of_type(template, "AWS::Serverless::Function")
     modes = {name: fn["Properties"].get("Tracing", default) for name, fn in functions.items()}
@@ -297,13 +362,15 @@ BACKGROUND = {  # per purchase: the functions its ledger entry reaches, and how 
 
 
 def _memory_gb(name: str) -> float:
-    template = load_template()
+    template = _template()
     default = template.get("Globals", {}).get("Function", {}).get("MemorySize", 128)
     function = template["Resources"].get(name, {}).get("Properties", {})
     return float(function.get("MemorySize", default)) / 1024
 
 
-def price(measured: dict[str, Any], scenario: Scenario, age: str = "two years") -> dict[str, float]:
+def price(
+    measured: dict[str, Any], scenario: Scenario, age: str = "two years", design: Design = DESIGNS[0]
+) -> dict[str, float]:
     """Dollars per million purchases, by line."""
     p = {key: value for key, (value, _what) in PRICES.items()}
     accrual = measured["ages"][age]
@@ -312,27 +379,34 @@ def price(measured: dict[str, Any], scenario: Scenario, age: str = "two years") 
     counting = measured["counting"][scenario.counter_batch]
     # a regular's month: one purchase rolls the month (writes the history), the rest are steady
     accrual_wcu = ((PURCHASES_A_MONTH - 1) * accrual["wcu"] + roll["wcu"]) / PURCHASES_A_MONTH
-    key_use = min(1.0, 1.0 / scenario.key_uses_per_minute)
+    authorizer = authorizer_share(scenario, design)
     wcu = (
         accrual_wcu
         + accrual["index_wcu"]
         + per_request["audit entry"]["wcu"]
-        + key_use * per_request["authorizer, the key's first use in a minute"]["wcu"]
+        + last_use_writes(scenario, design) * per_request["authorizer, the key's first use in a minute"]["wcu"]
         + counting["wcu"] / counting["facts"]
     )
-    rcu = accrual["rcu"] + per_request["authorizer"]["rcu"] + counting["rcu"] / counting["facts"] + 0.5  # fan-out
+    rcu = (
+        accrual["rcu"] + authorizer * per_request["authorizer"]["rcu"] + counting["rcu"] / counting["facts"] + 0.5
+    )  # the last 0.5: the webhook fan-out's read
     tracing = _template_tracing()
     lines = {
         "DynamoDB writes": wcu * p["dynamodb_write"],
         "DynamoDB reads": rcu * p["dynamodb_read"],
-        "API Gateway": p["api_gateway"],
+        "API Gateway": p[design.api],
     }
-    lambda_requests = 2.0  # the purchase and the authorizer
+    lambda_requests = 1.0 + authorizer  # the purchase and the authorizer
     gb_seconds = (
         DURATION_MS["purchase"] * _memory_gb("AccrueApiFunction")
-        + DURATION_MS["authorizer"] * _memory_gb("MerchantKeyAuthorizerFunction")
+        + authorizer * DURATION_MS["authorizer"] * _memory_gb("MerchantKeyAuthorizerFunction")
     ) / 1000
-    traces = _api_traces(tracing, scenario)
+    if not design.purchases_traced:
+        traces = 0.0
+    elif design.api == "api_gateway":
+        traces = _api_traces(tracing, scenario)
+    else:  # an HTTP API does not trace: the purchase function samples what reaches it untraced
+        traces = sampled_share(scenario.purchases_per_second, 1, 0.05)
     for name, trigger in BACKGROUND.items():
         batch = scenario.stream_batch if trigger == "stream" else scenario.queue_batch
         invocations = 1.0 / batch
@@ -422,6 +496,12 @@ def print_report(measured: dict[str, Any]) -> None:
         met = "yes" if total <= estimate / 2 else "no"
         goal = f"<= {estimate / 2:.2f} (half of the issue's {estimate:g})"
         print(f"| goal 4: $ per million purchases, {name} | {total:.2f} | {goal} | {met} |")
+    print()
+    print("| design | busy, $ per million purchases | spread | what it gives up |")
+    print("| --- | --- | --- | --- |")
+    for design in DESIGNS:
+        busy, spread = (sum(price(measured, scenario, design=design).values()) for scenario in SCENARIOS)
+        print(f"| {design.name} | {busy:.2f} | {spread:.2f} | {design.gives_up} |")
     print(
         f"\nThe floor of this design, whatever else is saved: ${design_floor(measured):.2f} per million purchases "
         "(the purchase's transaction of three items, the REST API's request, the purchase's and the "
