@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,13 +101,15 @@ def sevendar_parameters(standin: SevenDarStandIn) -> dict[str, str]:
     }
 
 
-def _quiet_metrics() -> None:
+def quiet_metrics() -> None:
     """Nothing publishes metrics locally; but Powertools prints a metric set to stdout every 100
     values even when metrics are disabled (it never flushes them), which buries the stack's output
-    under a busy demo. Locally, adding a metric does nothing."""
+    under a busy demo, and warns at the first invocation that had none to publish. Locally, adding
+    a metric does nothing and nothing warns about it."""
     from loyalty.platform.observability import metrics
 
     metrics.add_metric = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def _import_function(spec: FunctionSpec) -> ModuleType:
@@ -155,7 +158,7 @@ class LocalStack:
         os.environ["WEBHOOK_URL_POLICY"] = "local"  # webhooks to this machine only (AWS: https, public)
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}
-        _quiet_metrics()
+        quiet_metrics()
         self.app = self._compose_app(modules)
         self._start_api(api_port)
         self._start_pollers(session, modules)
