@@ -85,6 +85,14 @@ def set_log_level(level: str) -> None:
     logger.setLevel(level)
 
 
+def log_context_per_thread() -> None:
+    """Lambda runs one invocation at a time in a process; the local stack runs every function in
+    one process, each poller and each API request on a thread of its own. The invocation's keys
+    (function name, request id, cold start) are kept per thread, or a line would carry whichever
+    function was invoked last (a notification delivery logged as the report counter's)."""
+    logger.append_keys = logger.thread_safe_append_keys  # type: ignore[method-assign]
+
+
 def free_port(host: str) -> int:
     """A port nobody listens on now (the API must know its URL before it starts: SevenDar's
     webhooks are sent to it)."""
@@ -155,6 +163,7 @@ class LocalStack:
         )
         os.environ.update(self.stack.environment())
         set_log_level(self.settings.log_level)  # the template says INFO for AWS
+        log_context_per_thread()
         os.environ["WEBHOOK_URL_POLICY"] = "local"  # webhooks to this machine only (AWS: https, public)
         os.environ.update(self.settings.extra_env)
         modules = {name: _import_function(spec) for name, spec in self.stack.functions.items()}

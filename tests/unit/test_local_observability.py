@@ -62,3 +62,47 @@ def test_local_metrics_neither_print_nor_warn() -> None:
     done = _run(METRICS_PROBE)
     assert done.stdout.strip().splitlines() == ["handled"], done.stdout
     assert "metrics" not in done.stderr.lower(), done.stderr
+
+
+CONTEXT_PROBE = """
+import threading
+from infra.local.invoke import FakeLambdaContext
+from infra.local.stack import log_context_per_thread, set_log_level
+from loyalty.platform.observability import logger, observed_handler
+
+set_log_level("INFO")
+log_context_per_thread()
+first_running, second_logged = threading.Event(), threading.Event()
+
+@observed_handler
+def first(event, context):
+    first_running.set()
+    second_logged.wait(10)  # the second function was invoked meanwhile, on its own thread
+    logger.info("from first")
+
+@observed_handler
+def second(event, context):
+    logger.info("from second")
+    second_logged.set()
+
+def invoke(handler, name, wait=None):
+    if wait is not None:
+        wait.wait(10)
+    handler({}, FakeLambdaContext(name, 10, "eu-central-1"))
+
+threads = [
+    threading.Thread(target=invoke, args=(first, "FirstFunction")),
+    threading.Thread(target=invoke, args=(second, "SecondFunction", first_running)),
+]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(20)
+"""
+
+
+def test_each_local_function_logs_under_its_own_name_while_others_run() -> None:
+    done = _run(CONTEXT_PROBE)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    names = {line["message"]: line["function_name"] for line in lines}
+    assert names == {"from first": "FirstFunction", "from second": "SecondFunction"}, done.stdout
