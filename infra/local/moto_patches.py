@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 _LOCK = threading.RLock()
@@ -170,24 +171,29 @@ def _index_partition(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]
     if not conditions or any(value.type != "S" for _name, value in conditions):
         return None
     wanted = [(name, value.value) for name, value in conditions]
-    items = (
-        (item for partition in table.items.values() for item in partition.values())
-        if table.range_key_attr
-        else table.items.values()
-    )
-    return [item for item in items if all(_string_of(item.attrs.get(name)) == value for name, value in wanted)]
+    return [
+        item
+        for item in _stored_items(table)
+        if all(_string_of(item.attrs.get(name)) == value for name, value in wanted)
+    ]
 
 
 def _string_of(value: Any) -> Any:
     return value.value if value is not None and value.type == "S" else None
 
 
+def _stored_items(table: Any) -> Iterable[Any]:
+    """Every item of a table: moto keeps them by hash key, then by range key if the table has one."""
+    if table.range_key_attr:
+        return (item for partition in table.items.values() for item in partition.values())
+    return table.items.values()  # type: ignore[no-any-return]
+
+
 def _all_items_by_plain_keys(table: Any) -> list[Any]:
     """moto's order (by hash key, then range key), sorting on each key's value computed once."""
     if table.range_key_attr:
-        items = [item for partition in table.items.values() for item in partition.values()]
-        return sorted(items, key=lambda item: (item.hash_key.cast_value, item.range_key.cast_value))
-    return sorted(table.items.values(), key=lambda item: item.hash_key.cast_value)
+        return sorted(_stored_items(table), key=lambda item: (item.hash_key.cast_value, item.range_key.cast_value))
+    return sorted(_stored_items(table), key=lambda item: item.hash_key.cast_value)
 
 
 def _dispatch_by_host_once() -> None:
