@@ -131,16 +131,20 @@ DESIGNS = (
 )
 
 
+def _between_authorizer_calls(scenario: Scenario, design: Design) -> float:
+    """Seconds between two invocations of the authorizer for one key: a cached answer serves the
+    key's purchases until it lapses."""
+    return max(scenario.key_use_interval_seconds, design.authorizer_cache_seconds)
+
+
 def authorizer_share(scenario: Scenario, design: Design) -> float:
-    """Authorizer invocations per purchase: a cached answer serves the key's purchases until it lapses."""
-    between = max(scenario.key_use_interval_seconds, design.authorizer_cache_seconds)
-    return scenario.key_use_interval_seconds / between
+    """Authorizer invocations per purchase."""
+    return scenario.key_use_interval_seconds / _between_authorizer_calls(scenario, design)
 
 
 def last_use_writes(scenario: Scenario, design: Design) -> float:
     """The key's last use is recorded by the authorizer, at most once a minute (``keys.UseRecorder``)."""
-    between = max(scenario.key_use_interval_seconds, design.authorizer_cache_seconds)
-    return authorizer_share(scenario, design) * min(1.0, between / 60)
+    return authorizer_share(scenario, design) * min(1.0, _between_authorizer_calls(scenario, design) / 60)
 
 
 @functools.cache

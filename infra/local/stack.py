@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from chalice.app import Blueprint, Chalice
 from loyalty.clock import LOCAL_CLOCK_ENV
-from loyalty.platform.observability import logger
+from loyalty.platform.observability import logger, metrics
 from moto.server import ThreadedMotoServer
 
 from infra.local import moto_patches
@@ -114,8 +114,6 @@ def quiet_metrics() -> None:
     values even when metrics are disabled (it never flushes them), which buries the stack's output
     under a busy demo, and warns at the first invocation that had none to publish. Locally, adding
     a metric does nothing and nothing warns about it."""
-    from loyalty.platform.observability import metrics
-
     metrics.add_metric = lambda *args, **kwargs: None  # type: ignore[method-assign]
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
